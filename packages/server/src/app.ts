@@ -1,0 +1,130 @@
+// The Switchboard process: every service the config enables, started in order and stopped
+// in reverse. Later issues add signaling, SFU and MCU here.
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
+import { ConfigError, type Config } from './config.js';
+import { createHttpServer } from './http.js';
+import type { Logger } from './logger.js';
+import { createRegistry, registerTurnMetrics } from './metrics.js';
+
+export interface StartOptions {
+  /** Serve HTTP (/healthz, /metrics). */
+  http: boolean;
+  /** In dev mode a missing TURN secret is generated and printed instead of refused. */
+  devMode: boolean;
+}
+
+export function turnOptionsFrom(turn: Config['turn']): TurnServerOptions {
+  const users: Record<string, string> = {};
+  for (const entry of turn.users) {
+    const i = entry.indexOf(':');
+    users[entry.slice(0, i)] = entry.slice(i + 1);
+  }
+  const read = (file: string, field: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`turn.${field}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    listeningIps: turn.listeningIps,
+    listeningPort: turn.listeningPort,
+    tlsListeningPort: turn.tlsListeningPort,
+    cert: turn.cert ? read(turn.cert, 'cert') : undefined,
+    pkey: turn.pkey ? read(turn.pkey, 'pkey') : undefined,
+    relayIp: turn.relayIp,
+    externalIp: turn.externalIp,
+    minPort: turn.minPort,
+    maxPort: turn.maxPort,
+    realm: turn.realm,
+    users,
+    authSecrets: turn.staticAuthSecrets,
+    allowLoopbackPeers: turn.allowLoopbackPeers,
+    deniedPeerIp: turn.deniedPeerIp,
+    allowedPeerIp: turn.allowedPeerIp,
+    userQuota: turn.userQuota,
+    totalQuota: turn.totalQuota,
+    maxBps: turn.maxBps,
+    threads: turn.threads === 'auto' ? os.availableParallelism() : turn.threads,
+    software: turn.software,
+    maxTcpConnections: turn.maxTcpConnections,
+    socketBufferBytes: turn.socketBufferBytes,
+  };
+}
+
+export class Switchboard {
+  readonly config: Config;
+  readonly registry: Registry;
+  turn: TurnServer | null = null;
+  http: FastifyInstance | null = null;
+  private readonly logger: Logger;
+
+  private constructor(config: Config, logger: Logger) {
+    this.config = config;
+    this.logger = logger;
+    this.registry = createRegistry();
+  }
+
+  static async start(config: Config, logger: Logger, opts: StartOptions): Promise<Switchboard> {
+    const sb = new Switchboard(config, logger);
+    try {
+      await sb.startServices(opts);
+    } catch (err) {
+      await sb.stop();
+      throw err;
+    }
+    return sb;
+  }
+
+  private async startServices(opts: StartOptions): Promise<void> {
+    const cfg = this.config;
+    if (cfg.turn.enabled) {
+      const turnOpts = turnOptionsFrom(cfg.turn);
+      if (Object.keys(turnOpts.users).length === 0 && turnOpts.authSecrets.length === 0) {
+        if (!opts.devMode) throw new ConfigError('turn: set turn.users or turn.staticAuthSecrets (nothing is relayed without authentication)');
+        const secret = randomBytes(24).toString('base64url');
+        turnOpts.authSecrets = [secret];
+        this.logger.warn({ staticAuthSecret: secret }, 'dev mode: generated a TURN REST secret for this run');
+      }
+      this.turn = new TurnServer(turnOpts, this.logger);
+      await this.turn.start();
+      registerTurnMetrics(this.registry, () => this.turn!.counters());
+      this.logger.info(
+        {
+          udp: turnOpts.listeningIps.map((ip) => `${ip}:${turnOpts.listeningPort}`),
+          tcp: turnOpts.listeningIps.map((ip) => `${ip}:${turnOpts.listeningPort}`),
+          tls: turnOpts.cert ? turnOpts.listeningIps.map((ip) => `${ip}:${turnOpts.tlsListeningPort}`) : [],
+          relayIp: this.turn.relayIp,
+          relayPorts: `${turnOpts.minPort}-${turnOpts.maxPort}`,
+          threads: this.turn.threads,
+          realm: turnOpts.realm,
+        },
+        'turn listening',
+      );
+    }
+    if (opts.http) {
+      const app = createHttpServer({
+        host: cfg.http.host,
+        port: cfg.http.port,
+        registry: this.registry,
+        health: () => ({ turn: !cfg.turn.enabled || this.turn !== null }),
+      });
+      this.http = app;
+      await app.listen({ host: cfg.http.host, port: cfg.http.port });
+      this.logger.info({ url: `http://${cfg.http.host}:${cfg.http.port}`, endpoints: ['/healthz', '/metrics'] }, 'http listening');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.http?.close();
+    this.http = null;
+    await this.turn?.stop();
+    this.turn = null;
+  }
+}

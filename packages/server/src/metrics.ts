@@ -1,0 +1,83 @@
+// Prometheus metrics. The TURN counters are read from the relay threads' shared memory when
+// scraped, so the packet path never calls into prom-client.
+
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TurnCounters } from '@switchboard/turn-server';
+
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
+  return registry;
+}
+
+/** Registers the TURN metrics, read from `read()` at each scrape. */
+export function registerTurnMetrics(registry: Registry, read: () => TurnCounters): void {
+  let snap = read();
+  let at = 0;
+  // One snapshot per scrape: every metric below reads the same instant.
+  const current = () => {
+    const now = Date.now();
+    if (now - at > 50) {
+      snap = read();
+      at = now;
+    }
+    return snap;
+  };
+  const gauge = (name: string, help: string, pick: (c: TurnCounters) => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(current())); } });
+  gauge('switchboard_turn_allocations', 'TURN allocations now active', (c) => c.allocations);
+  gauge('switchboard_turn_permissions', 'TURN permissions now installed', (c) => c.permissions);
+  gauge('switchboard_turn_channels', 'TURN channels now bound', (c) => c.channels);
+
+  const counter = (name: string, help: string, label: string, values: Record<string, (c: TurnCounters) => number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        const c = current();
+        this.reset();
+        for (const [v, pick] of Object.entries(values)) this.inc({ [label]: v }, pick(c));
+      },
+    });
+  counter('switchboard_turn_relayed_packets_total', 'Packets relayed, by direction', 'direction', {
+    to_peer: (c) => c.toPeerPackets,
+    to_client: (c) => c.toClientPackets,
+  });
+  counter('switchboard_turn_relayed_bytes_total', 'Payload bytes relayed, by direction', 'direction', {
+    to_peer: (c) => c.toPeerBytes,
+    to_client: (c) => c.toClientBytes,
+  });
+  counter('switchboard_turn_dropped_packets_total', 'Packets not relayed, by reason', 'reason', {
+    no_permission: (c) => c.droppedNoPermission,
+    bandwidth: (c) => c.droppedBandwidth,
+    malformed: (c) => c.droppedMalformed,
+  });
+  counter('switchboard_turn_auth_failures_total', 'Authentication failures, by reason', 'reason', {
+    bad_integrity: (c) => c.authFailBadIntegrity,
+    unknown_user: (c) => c.authFailUnknownUser,
+    expired_credentials: (c) => c.authFailExpired,
+    stale_nonce: (c) => c.authFailStaleNonce,
+    bad_request: (c) => c.authFailBadRequest,
+    wrong_credentials: (c) => c.authFailWrongCredentials,
+  });
+  new Counter({
+    name: 'switchboard_turn_requests_total',
+    help: 'STUN/TURN requests received',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(current().stunRequests);
+    },
+  });
+  new Counter({
+    name: 'switchboard_turn_allocate_errors_total',
+    help: 'Allocate requests refused after authentication',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(current().allocateErrors);
+    },
+  });
+}

@@ -1,0 +1,740 @@
+// The TURN server state machine (RFC 8656, RFC 6156), sans I/O: the adapter hands it the
+// bytes a client or a peer sent and the time; it answers through the TurnHost callbacks.
+// Control messages (Allocate, Refresh, ...) may allocate freely; the relay path
+// (ChannelData and peer data) works on the buffers it is given and a preallocated ring.
+
+import {
+  Attr,
+  decodeChannelNumber,
+  decodeRequestedAddressFamily,
+  decodeRequestedTransport,
+  decodeString,
+  decodeU32,
+  decodeXorAddress,
+  getAttribute,
+  isComprehensionRequired,
+  Method,
+  StunClass,
+  StunWriter,
+  tryDecodeStun,
+  verifyFingerprint,
+  verifyMessageIntegrity,
+  verifyMessageIntegritySha256,
+  type StunMessage,
+  type TransportAddress,
+} from '@switchboard/stun';
+import { Allocation, type ClientRef } from './allocation.js';
+import type { PortRequest } from './broker.js';
+import { bytesHex, hexBytes } from './hex.js';
+import { C, createCounters } from './counters.js';
+import type { Credentials } from './credentials.js';
+import { NonceIssuer } from './nonce.js';
+import type { PeerPolicy } from './policy.js';
+import { OutputRing } from './ring.js';
+import { TransactionCache } from './transaction-cache.js';
+
+export interface TurnHost {
+  /** Sends to a client on the transport it used. The bytes stay valid for ring-size more sends. */
+  sendToClient(client: ClientRef, buf: Uint8Array, offset: number, length: number): void;
+  /** Sends from the allocation's relay to a peer. */
+  sendToPeer(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset: number, length: number): void;
+  /** Asks for a relay socket; answer with core.relayReady() or core.relayFailed(). */
+  openRelay(alloc: Allocation, ports: PortRequest): void;
+  /** The allocation is gone: close its relay socket and return its port and quota. */
+  closeRelay(alloc: Allocation): void;
+  log?(level: 'info' | 'warn' | 'debug', msg: string, fields: Record<string, unknown>): void;
+}
+
+export interface TurnCoreOptions {
+  credentials: Credentials;
+  policy: PeerPolicy;
+  software?: string;
+  /** Bytes per second per direction per allocation (coturn's max-bps); 0 = uncapped. */
+  maxBps?: number;
+  /** Families this server can relay on. */
+  relayFamilies?: ReadonlyArray<4 | 6>;
+  nonceSecret?: Uint8Array;
+  nonceLifetimeMs?: number;
+  /** Shared memory for the counters (relay threads); a private array otherwise. */
+  counters?: Float64Array;
+  maxPermissionsPerAllocation?: number;
+  maxChannelsPerAllocation?: number;
+}
+
+export const LIFETIME = { allocationDefault: 600, allocationMax: 3600, permission: 300, channel: 600 } as const;
+
+/** Requests' attributes this server understands; any other comprehension-required one gets 420. */
+const KNOWN_ATTRS = new Set<number>([
+  Attr.Username, Attr.MessageIntegrity, Attr.MessageIntegritySha256, Attr.Realm, Attr.Nonce, Attr.Fingerprint,
+  Attr.Software, Attr.Lifetime, Attr.XorPeerAddress, Attr.Data, Attr.RequestedTransport, Attr.RequestedAddressFamily,
+  Attr.EvenPort, Attr.ChannelNumber, Attr.Priority, Attr.UseCandidate, Attr.IceControlled, Attr.IceControlling,
+  Attr.AdditionalAddressFamily, Attr.PasswordAlgorithm, Attr.XorMappedAddress, Attr.MappedAddress, Attr.ReservationToken,
+]);
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 420: 'Unknown Attribute', 437: 'Allocation Mismatch',
+  438: 'Stale Nonce', 440: 'Address Family not Supported', 441: 'Wrong Credentials', 442: 'Unsupported Transport Protocol',
+  443: 'Peer Address Family Mismatch', 486: 'Allocation Quota Reached', 500: 'Server Error', 508: 'Insufficient Capacity',
+};
+
+interface Auth {
+  username: string;
+  quotaUser: string;
+  key: Uint8Array;
+  sha256: boolean;
+}
+
+/** How a response is signed: with the requester's key, and FINGERPRINT always. */
+interface Signing {
+  key: Uint8Array | null;
+  sha256: boolean;
+}
+
+const UNSIGNED: Signing = { key: null, sha256: false };
+const UDP_PROTOCOL = 17;
+
+export class TurnCore {
+  readonly counters: Float64Array;
+  private readonly opts: Required<Omit<TurnCoreOptions, 'counters' | 'nonceSecret' | 'nonceLifetimeMs'>>;
+  private readonly nonces: NonceIssuer;
+  private readonly host: TurnHost;
+  private readonly writer = new StunWriter(2048);
+  private readonly ring = new OutputRing(512, 2048);
+  private readonly txCache = new TransactionCache(10_000, 10_000);
+  private readonly allocations = new Map<string, Allocation>();
+  /** UDP allocations by client port, then address: the relay path's lookup. */
+  private readonly udpByPort = new Map<number, Map<string, Allocation>>();
+  private nextId = 1;
+  private indicationSeq = 0;
+  private readonly indicationTx = new Uint8Array(12);
+  now: number;
+
+  constructor(opts: TurnCoreOptions, host: TurnHost, now: number) {
+    this.opts = {
+      credentials: opts.credentials,
+      policy: opts.policy,
+      software: opts.software ?? 'Switchboard',
+      maxBps: opts.maxBps ?? 0,
+      relayFamilies: opts.relayFamilies ?? [4],
+      maxPermissionsPerAllocation: opts.maxPermissionsPerAllocation ?? 256,
+      maxChannelsPerAllocation: opts.maxChannelsPerAllocation ?? 256,
+    };
+    this.counters = opts.counters ?? createCounters();
+    this.nonces = new NonceIssuer(opts.nonceSecret, opts.nonceLifetimeMs);
+    this.host = host;
+    this.now = now;
+    crypto.getRandomValues(this.indicationTx);
+  }
+
+  get allocationCount(): number {
+    return this.allocations.size;
+  }
+
+  allocationFor(client: ClientRef): Allocation | undefined {
+    return this.allocations.get(client.key);
+  }
+
+  /** The relay path's lookup for UDP clients. */
+  udpAllocation(address: string, port: number): Allocation | undefined {
+    return this.udpByPort.get(port)?.get(address);
+  }
+
+  // ---- client -> server -------------------------------------------------------------
+
+  /**
+   * A STUN message or ChannelData from a client. `buf[offset, offset+length)` is one whole
+   * message (the adapter frames TCP). Malformed input is dropped and counted.
+   */
+  handleClientMessage(client: ClientRef, buf: Uint8Array, offset = 0, length = buf.length - offset): void {
+    const first = buf[offset];
+    if (length >= 4 && (first & 0xc0) === 0x40) {
+      this.handleChannelData(this.allocations.get(client.key), buf, offset, length);
+      return;
+    }
+    const msg = tryDecodeStun(offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length));
+    if (!msg || (getAttribute(msg, Attr.Fingerprint) && !verifyFingerprint(msg))) {
+      this.counters[C.droppedMalformed]++;
+      return;
+    }
+    if (msg.cls === StunClass.Request) {
+      this.counters[C.stunRequests]++;
+      this.handleRequest(client, msg);
+    } else if (msg.cls === StunClass.Indication && msg.method === Method.Send) {
+      this.handleSendIndication(client, msg);
+    }
+    // Binding indications are keepalives; responses from clients are ignored.
+  }
+
+  /** ChannelData from the client whose allocation the adapter already found (UDP fast path). */
+  handleChannelData(alloc: Allocation | undefined, buf: Uint8Array, offset: number, length: number): void {
+    const channel = (buf[offset] << 8) | buf[offset + 1];
+    const dataLength = (buf[offset + 2] << 8) | buf[offset + 3];
+    const ch = alloc?.channels.get(channel);
+    if (!alloc || !ch || dataLength > length - 4) {
+      this.counters[C.droppedMalformed]++;
+      return;
+    }
+    const now = this.now;
+    if (ch.expiresAt <= now || ch.permission.expiresAt <= now) {
+      this.counters[C.droppedNoPermission]++;
+      return;
+    }
+    if ((alloc.tokensToPeer -= dataLength) < 0) {
+      this.counters[C.droppedBandwidth]++;
+      return;
+    }
+    this.counters[C.toPeerPackets]++;
+    this.counters[C.toPeerBytes] += dataLength;
+    this.host.sendToPeer(alloc, ch.peerAddress, ch.peerPort, buf, offset + 4, dataLength);
+  }
+
+  private handleSendIndication(client: ClientRef, msg: StunMessage): void {
+    const alloc = this.allocations.get(client.key);
+    const peerAttr = getAttribute(msg, Attr.XorPeerAddress);
+    const data = getAttribute(msg, Attr.Data);
+    if (!alloc || alloc.state !== 'active' || !peerAttr || !data) {
+      this.counters[C.droppedMalformed]++;
+      return;
+    }
+    let peer: TransportAddress;
+    try {
+      peer = decodeXorAddress(peerAttr, msg.transactionId);
+    } catch {
+      this.counters[C.droppedMalformed]++;
+      return;
+    }
+    const perm = alloc.permissions.get(peer.address);
+    if (!perm || perm.expiresAt <= this.now || peer.family !== alloc.family) {
+      this.counters[C.droppedNoPermission]++;
+      return;
+    }
+    if ((alloc.tokensToPeer -= data.length) < 0) {
+      this.counters[C.droppedBandwidth]++;
+      return;
+    }
+    this.counters[C.toPeerPackets]++;
+    this.counters[C.toPeerBytes] += data.length;
+    this.host.sendToPeer(alloc, peer.address, peer.port, data, 0, data.length);
+  }
+
+  // ---- peer -> client ---------------------------------------------------------------
+
+  /** A datagram a peer sent to an allocation's relayed address. */
+  handlePeerData(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset = 0, length = buf.length - offset): void {
+    const now = this.now;
+    const perm = alloc.permissions.get(address);
+    if (alloc.state !== 'active' || !perm || perm.expiresAt <= now) {
+      this.counters[C.droppedNoPermission]++;
+      return;
+    }
+    if ((alloc.tokensToClient -= length) < 0) {
+      this.counters[C.droppedBandwidth]++;
+      return;
+    }
+    const ch = alloc.channelForPeer(address, port);
+    const stream = alloc.client.transport !== 'udp';
+    if (ch && ch.expiresAt > now) {
+      const total = 4 + length;
+      const padded = stream ? (total + 3) & ~3 : total;
+      const out = this.ring.next(padded);
+      out[0] = ch.number >> 8;
+      out[1] = ch.number & 0xff;
+      out[2] = length >> 8;
+      out[3] = length & 0xff;
+      out.set(offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length), 4);
+      for (let i = total; i < padded; i++) out[i] = 0;
+      this.counters[C.toClientPackets]++;
+      this.counters[C.toClientBytes] += length;
+      this.host.sendToClient(alloc.client, out, 0, padded);
+      return;
+    }
+    // No channel: a Data indication. Its transaction id only has to differ between messages.
+    const tx = this.indicationTx;
+    const seq = ++this.indicationSeq;
+    tx[8] = seq >>> 24;
+    tx[9] = (seq >>> 16) & 0xff;
+    tx[10] = (seq >>> 8) & 0xff;
+    tx[11] = seq & 0xff;
+    const w = this.writer.start(Method.Data, StunClass.Indication, tx);
+    w.addXorAddress(Attr.XorPeerAddress, { family: alloc.family, address, port });
+    w.addBytes(Attr.Data, offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length));
+    const msg = w.view();
+    const out = this.ring.next(msg.length);
+    out.set(msg);
+    this.counters[C.toClientPackets]++;
+    this.counters[C.toClientBytes] += length;
+    this.host.sendToClient(alloc.client, out, 0, msg.length);
+  }
+
+  // ---- relay sockets ----------------------------------------------------------------
+
+  /** The adapter opened the relay socket asked for: the Allocate succeeds. */
+  relayReady(alloc: Allocation, relay: TransportAddress, reservationToken?: string): void {
+    const p = alloc.pending;
+    if (alloc.state !== 'pending' || !p) return;
+    alloc.pending = null;
+    alloc.relay = relay;
+    alloc.state = 'active';
+    alloc.expiresAt = this.now + p.lifetimeSec * 1000;
+    this.counters[C.allocations]++;
+    const w = this.writer.start(Method.Allocate, StunClass.SuccessResponse, p.transactionId);
+    w.addXorAddress(Attr.XorRelayedAddress, relay);
+    if (p.additionalFamilyRefused) w.addBytes(Attr.AddressErrorCode, addressErrorCode(6, 440));
+    w.addU32(Attr.Lifetime, p.lifetimeSec);
+    if (reservationToken) w.addBytes(Attr.ReservationToken, hexBytes(reservationToken));
+    w.addXorAddress(Attr.XorMappedAddress, clientAddress(alloc.client));
+    this.finishAndSend(alloc.client, p.transactionId, { key: alloc.key, sha256: p.sha256 }, true);
+    this.host.log?.('info', 'allocation created', {
+      id: alloc.id, client: alloc.client.key, username: alloc.username, relay: `${relay.address}:${relay.port}`, lifetime: p.lifetimeSec,
+    });
+  }
+
+  /** The relay could not be had: the Allocate fails with 486 (quota) or 508 (no ports). */
+  relayFailed(alloc: Allocation, code: 486 | 508, reason: string): void {
+    const p = alloc.pending;
+    if (alloc.state !== 'pending' || !p) return;
+    this.forget(alloc);
+    this.counters[C.allocateErrors]++;
+    this.sendError(alloc.client, Method.Allocate, p.transactionId, code, reason, { key: alloc.key, sha256: p.sha256 }, true);
+    this.host.log?.('warn', 'allocation refused', { client: alloc.client.key, username: alloc.username, code, reason });
+  }
+
+  // ---- the clock --------------------------------------------------------------------
+
+  /** Advances the clock, refills bandwidth buckets and expires what has run out. */
+  tick(now: number): void {
+    const elapsed = Math.max(0, now - this.now);
+    this.now = now;
+    const cap = this.opts.maxBps;
+    for (const alloc of this.allocations.values()) {
+      if (alloc.state === 'pending' && alloc.expiresAt <= now) {
+        this.host.closeRelay(alloc);
+        this.relayFailed(alloc, 508, 'relay did not open in time');
+        continue;
+      }
+      if (alloc.state === 'active' && alloc.expiresAt <= now) {
+        this.host.log?.('info', 'allocation expired', { id: alloc.id, client: alloc.client.key });
+        this.close(alloc);
+        continue;
+      }
+      const gone = alloc.sweep(now);
+      this.counters[C.channels] -= gone.channels;
+      this.counters[C.permissions] -= gone.permissions;
+      if (cap > 0) {
+        alloc.tokensToPeer = Math.min(cap, alloc.tokensToPeer + (cap * elapsed) / 1000);
+        alloc.tokensToClient = Math.min(cap, alloc.tokensToClient + (cap * elapsed) / 1000);
+      }
+    }
+    this.txCache.sweep(now);
+  }
+
+  /** Closes every allocation (shutdown). */
+  closeAll(): void {
+    for (const alloc of [...this.allocations.values()]) this.close(alloc);
+  }
+
+  /** A TCP/TLS client's connection ended: its allocation goes with it (RFC 8656 §3.1). */
+  clientGone(client: ClientRef): void {
+    const alloc = this.allocations.get(client.key);
+    if (alloc) this.close(alloc);
+  }
+
+  // ---- requests ---------------------------------------------------------------------
+
+  private handleRequest(client: ClientRef, msg: StunMessage): void {
+    const cached = this.txCache.get(client.key, msg.transactionId, this.now);
+    if (cached) {
+      this.sendCopy(client, cached);
+      return;
+    }
+    if (msg.method === Method.Binding) {
+      this.handleBinding(client, msg);
+      return;
+    }
+    if (msg.method !== Method.Allocate && msg.method !== Method.Refresh && msg.method !== Method.CreatePermission && msg.method !== Method.ChannelBind) {
+      this.sendError(client, msg.method, msg.transactionId, 400, 'Unknown method', UNSIGNED, false);
+      return;
+    }
+    const auth = this.authenticate(client, msg);
+    if (!auth) return;
+    const signing: Signing = { key: auth.key, sha256: auth.sha256 };
+    if (!this.checkUnknownAttributes(client, msg, signing)) return;
+    const alloc = this.allocations.get(client.key);
+    if (alloc && alloc.username !== auth.username) {
+      this.counters[C.authFailWrongCredentials]++;
+      this.sendError(client, msg.method, msg.transactionId, 441, REASONS[441], signing, true);
+      return;
+    }
+    switch (msg.method) {
+      case Method.Allocate:
+        this.handleAllocate(client, msg, auth, alloc);
+        break;
+      case Method.Refresh:
+        this.handleRefresh(client, msg, signing, alloc);
+        break;
+      case Method.CreatePermission:
+        this.handleCreatePermission(client, msg, signing, alloc);
+        break;
+      case Method.ChannelBind:
+        this.handleChannelBind(client, msg, signing, alloc);
+        break;
+    }
+  }
+
+  private handleBinding(client: ClientRef, msg: StunMessage): void {
+    let signing = UNSIGNED;
+    if (getAttribute(msg, Attr.MessageIntegrity) || getAttribute(msg, Attr.MessageIntegritySha256)) {
+      const auth = this.authenticate(client, msg);
+      if (!auth) return;
+      signing = { key: auth.key, sha256: auth.sha256 };
+    }
+    if (!this.checkUnknownAttributes(client, msg, signing)) return;
+    const w = this.writer.start(Method.Binding, StunClass.SuccessResponse, msg.transactionId);
+    const mapped = clientAddress(client);
+    w.addXorAddress(Attr.XorMappedAddress, mapped);
+    w.addAddress(Attr.MappedAddress, mapped);
+    this.finishAndSend(client, msg.transactionId, signing, false);
+  }
+
+  private checkUnknownAttributes(client: ClientRef, msg: StunMessage, signing: Signing): boolean {
+    let unknown: number[] | null = null;
+    for (const a of msg.attributes) {
+      if (isComprehensionRequired(a.type) && !KNOWN_ATTRS.has(a.type)) (unknown ??= []).push(a.type);
+    }
+    // DONT-FRAGMENT: Node cannot set DF per datagram, so RFC 8656 §7.2 says treat it as unknown.
+    if (msg.method === Method.Allocate && getAttribute(msg, Attr.DontFragment)) (unknown ??= []).push(Attr.DontFragment);
+    if (!unknown) return true;
+    this.host.log?.('debug', 'unknown attributes', { client: client.key, method: msg.method, types: unknown.map((t) => `0x${t.toString(16)}`) });
+    const w = this.writer.start(msg.method, StunClass.ErrorResponse, msg.transactionId);
+    w.addErrorCode(420, REASONS[420]);
+    w.addUnknownAttributes(unknown);
+    this.finishAndSend(client, msg.transactionId, signing, false);
+    return false;
+  }
+
+  /** Long-term credential checks (RFC 8489 §9.2.4); answers the client itself on failure. */
+  private authenticate(client: ClientRef, msg: StunMessage): Auth | null {
+    const mi = getAttribute(msg, Attr.MessageIntegrity);
+    const mi256 = getAttribute(msg, Attr.MessageIntegritySha256);
+    if (!mi && !mi256) {
+      this.challenge(client, msg, 401, REASONS[401]);
+      return null;
+    }
+    const usernameAttr = getAttribute(msg, Attr.Username);
+    const realmAttr = getAttribute(msg, Attr.Realm);
+    const nonceAttr = getAttribute(msg, Attr.Nonce);
+    if (!usernameAttr || !realmAttr || !nonceAttr) {
+      this.counters[C.authFailBadRequest]++;
+      this.sendError(client, msg.method, msg.transactionId, 400, 'Missing USERNAME, REALM or NONCE', UNSIGNED, false);
+      return null;
+    }
+    let username: string, realm: string, nonce: string;
+    try {
+      username = decodeString(usernameAttr);
+      realm = decodeString(realmAttr);
+      nonce = decodeString(nonceAttr);
+    } catch {
+      this.counters[C.authFailBadRequest]++;
+      this.sendError(client, msg.method, msg.transactionId, 400, REASONS[400], UNSIGNED, false);
+      return null;
+    }
+    const creds = this.opts.credentials;
+    if (this.nonces.check(nonce, client.key, this.now) !== 'valid') {
+      this.counters[C.authFailStaleNonce]++;
+      this.challenge(client, msg, 438, REASONS[438]);
+      return null;
+    }
+    const found = realm === creds.realm ? creds.lookup(username, this.now) : ({ ok: false, reason: 'unknown_user' } as const);
+    if (!found.ok) {
+      this.counters[found.reason === 'expired_credentials' ? C.authFailExpired : C.authFailUnknownUser]++;
+      this.challenge(client, msg, 401, found.reason === 'expired_credentials' ? 'Credentials expired' : REASONS[401]);
+      this.host.log?.('warn', 'auth failed', { client: client.key, username, reason: found.reason });
+      return null;
+    }
+    for (const key of found.keys) {
+      const ok = mi256 ? verifyMessageIntegritySha256(msg, key) : verifyMessageIntegrity(msg, key);
+      if (ok) return { username, quotaUser: found.quotaUser, key, sha256: !!mi256 };
+    }
+    this.counters[C.authFailBadIntegrity]++;
+    this.challenge(client, msg, 401, REASONS[401]);
+    this.host.log?.('warn', 'auth failed', { client: client.key, username, reason: 'bad_integrity' });
+    return null;
+  }
+
+  private challenge(client: ClientRef, msg: StunMessage, code: 401 | 438, reason: string): void {
+    const w = this.writer.start(msg.method, StunClass.ErrorResponse, msg.transactionId);
+    w.addErrorCode(code, reason);
+    w.addString(Attr.Realm, this.opts.credentials.realm);
+    w.addString(Attr.Nonce, this.nonces.issue(client.key, this.now));
+    this.finishAndSend(client, msg.transactionId, UNSIGNED, false);
+  }
+
+  private handleAllocate(client: ClientRef, msg: StunMessage, auth: Auth, existing: Allocation | undefined): void {
+    const signing: Signing = { key: auth.key, sha256: auth.sha256 };
+    const err = (code: number, reason = REASONS[code]) => {
+      this.counters[C.allocateErrors]++;
+      this.sendError(client, msg.method, msg.transactionId, code, reason, signing, true);
+    };
+    if (existing) {
+      // A retransmission of the Allocate that is still pending is absorbed; anything else mismatches.
+      if (existing.state === 'pending' && existing.pending && sameBytes(existing.pending.transactionId, msg.transactionId)) return;
+      err(437);
+      return;
+    }
+    const transport = getAttribute(msg, Attr.RequestedTransport);
+    if (!transport) return err(400, 'Missing REQUESTED-TRANSPORT');
+    let protocol: number;
+    let family: 4 | 6 = client.family === 6 && this.opts.relayFamilies.includes(6) ? 6 : 4;
+    let additionalFamilyRefused = false;
+    try {
+      protocol = decodeRequestedTransport(transport);
+      const fam = getAttribute(msg, Attr.RequestedAddressFamily);
+      const additional = getAttribute(msg, Attr.AdditionalAddressFamily);
+      if (fam && additional) return err(400, 'REQUESTED-ADDRESS-FAMILY with ADDITIONAL-ADDRESS-FAMILY');
+      if (fam) family = decodeRequestedAddressFamily(fam);
+      else family = 4;
+      if (additional) additionalFamilyRefused = !this.opts.relayFamilies.includes(6);
+    } catch {
+      return err(400);
+    }
+    if (protocol !== UDP_PROTOCOL) return err(442);
+    if (!this.opts.relayFamilies.includes(family)) return err(440);
+    if (additionalFamilyRefused) {
+      // Only IPv4 here: RFC 8656 §7.2 lets the IPv4 allocation succeed with ADDRESS-ERROR-CODE.
+    }
+    const lifetimeAttr = getAttribute(msg, Attr.Lifetime);
+    let lifetimeSec: number = LIFETIME.allocationDefault;
+    if (lifetimeAttr && lifetimeAttr.length === 4) {
+      lifetimeSec = Math.min(LIFETIME.allocationMax, Math.max(LIFETIME.allocationDefault, decodeU32(lifetimeAttr)));
+    }
+    const evenAttr = getAttribute(msg, Attr.EvenPort);
+    const tokenAttr = getAttribute(msg, Attr.ReservationToken);
+    if (evenAttr && tokenAttr) return err(400, 'EVEN-PORT with RESERVATION-TOKEN');
+    if (tokenAttr && tokenAttr.length !== 8) return err(400, 'Bad RESERVATION-TOKEN');
+    if (tokenAttr && additionalFamilyRefused) return err(400, 'RESERVATION-TOKEN with ADDITIONAL-ADDRESS-FAMILY');
+    const ports: PortRequest = {
+      evenPort: evenAttr !== undefined,
+      reserveNext: evenAttr !== undefined && evenAttr.length > 0 && (evenAttr[0] & 0x80) !== 0,
+      token: tokenAttr ? bytesHex(tokenAttr) : undefined,
+    };
+    const bucket = this.opts.maxBps > 0 ? this.opts.maxBps : Infinity;
+    const alloc = new Allocation(this.nextId++, client, auth.username, auth.quotaUser, auth.key, family, this.now + 30_000, {
+      transactionId: new Uint8Array(msg.transactionId),
+      lifetimeSec,
+      sha256: auth.sha256,
+      fingerprint: true,
+      additionalFamilyRefused,
+    }, bucket);
+    this.remember(alloc);
+    this.host.openRelay(alloc, ports);
+  }
+
+  private handleRefresh(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
+    if (!alloc || alloc.state !== 'active') {
+      this.sendError(client, msg.method, msg.transactionId, 437, REASONS[437], signing, true);
+      return;
+    }
+    const fam = getAttribute(msg, Attr.RequestedAddressFamily);
+    try {
+      if (fam && decodeRequestedAddressFamily(fam) !== alloc.family) {
+        this.sendError(client, msg.method, msg.transactionId, 443, REASONS[443], signing, true);
+        return;
+      }
+    } catch {
+      this.sendError(client, msg.method, msg.transactionId, 400, REASONS[400], signing, true);
+      return;
+    }
+    const lifetimeAttr = getAttribute(msg, Attr.Lifetime);
+    let lifetimeSec: number = LIFETIME.allocationDefault;
+    if (lifetimeAttr && lifetimeAttr.length === 4) {
+      const asked = decodeU32(lifetimeAttr);
+      lifetimeSec = asked === 0 ? 0 : Math.min(LIFETIME.allocationMax, Math.max(LIFETIME.allocationDefault, asked));
+    }
+    const w = this.writer.start(Method.Refresh, StunClass.SuccessResponse, msg.transactionId);
+    w.addU32(Attr.Lifetime, lifetimeSec);
+    this.finishAndSend(client, msg.transactionId, signing, true);
+    if (lifetimeSec === 0) {
+      this.host.log?.('info', 'allocation deleted', { id: alloc.id, client: client.key });
+      this.close(alloc);
+    } else {
+      alloc.expiresAt = this.now + lifetimeSec * 1000;
+    }
+  }
+
+  /** Decodes every XOR-PEER-ADDRESS and checks it against the policy and the family. */
+  private peersOf(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation): TransportAddress[] | null {
+    const peers: TransportAddress[] = [];
+    for (const a of msg.attributes) {
+      if (a.type !== Attr.XorPeerAddress) continue;
+      let peer: TransportAddress;
+      try {
+        peer = decodeXorAddress(a.value, msg.transactionId);
+      } catch {
+        this.sendError(client, msg.method, msg.transactionId, 400, 'Bad XOR-PEER-ADDRESS', signing, true);
+        return null;
+      }
+      if (peer.family !== alloc.family) {
+        this.sendError(client, msg.method, msg.transactionId, 443, REASONS[443], signing, true);
+        return null;
+      }
+      if (!this.opts.policy.allows(peer.address)) {
+        this.host.log?.('warn', 'peer refused', { client: client.key, peer: peer.address });
+        this.sendError(client, msg.method, msg.transactionId, 403, 'Peer address not allowed', signing, true);
+        return null;
+      }
+      peers.push(peer);
+    }
+    if (peers.length === 0) {
+      this.sendError(client, msg.method, msg.transactionId, 400, 'Missing XOR-PEER-ADDRESS', signing, true);
+      return null;
+    }
+    return peers;
+  }
+
+  private handleCreatePermission(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
+    if (!alloc || alloc.state !== 'active') {
+      this.sendError(client, msg.method, msg.transactionId, 437, REASONS[437], signing, true);
+      return;
+    }
+    const peers = this.peersOf(client, msg, signing, alloc);
+    if (!peers) return;
+    const fresh = peers.filter((p) => !alloc.permissions.has(p.address)).length;
+    if (alloc.permissions.size + fresh > this.opts.maxPermissionsPerAllocation) {
+      this.sendError(client, msg.method, msg.transactionId, 508, 'Too many permissions', signing, true);
+      return;
+    }
+    const expiresAt = this.now + LIFETIME.permission * 1000;
+    for (const p of peers) {
+      if (!alloc.permissions.has(p.address)) this.counters[C.permissions]++;
+      alloc.permit(p.address, expiresAt);
+    }
+    this.writer.start(Method.CreatePermission, StunClass.SuccessResponse, msg.transactionId);
+    this.finishAndSend(client, msg.transactionId, signing, true);
+  }
+
+  private handleChannelBind(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
+    if (!alloc || alloc.state !== 'active') {
+      this.sendError(client, msg.method, msg.transactionId, 437, REASONS[437], signing, true);
+      return;
+    }
+    const numberAttr = getAttribute(msg, Attr.ChannelNumber);
+    let number = -1;
+    try {
+      if (numberAttr) number = decodeChannelNumber(numberAttr);
+    } catch {
+      number = -1;
+    }
+    // RFC 8656 narrowed channels to 0x4000-0x4FFF; RFC 5766 clients (coturn's tools) use up to 0x7FFF.
+    if (number < 0x4000 || number > 0x7fff) {
+      this.sendError(client, msg.method, msg.transactionId, 400, 'Bad CHANNEL-NUMBER', signing, true);
+      return;
+    }
+    const peers = this.peersOf(client, msg, signing, alloc);
+    if (!peers) return;
+    const peer = peers[0];
+    const byNumber = alloc.channels.get(number);
+    const byPeer = alloc.channelForPeer(peer.address, peer.port);
+    if ((byNumber && byNumber !== byPeer) || (byPeer && byPeer !== byNumber)) {
+      this.sendError(client, msg.method, msg.transactionId, 400, 'Channel or peer already bound', signing, true);
+      return;
+    }
+    if (!byNumber && alloc.channels.size >= this.opts.maxChannelsPerAllocation) {
+      this.sendError(client, msg.method, msg.transactionId, 508, 'Too many channels', signing, true);
+      return;
+    }
+    const now = this.now;
+    if (!alloc.permissions.has(peer.address)) this.counters[C.permissions]++;
+    const perm = alloc.permit(peer.address, now + LIFETIME.permission * 1000);
+    if (byNumber) {
+      byNumber.expiresAt = now + LIFETIME.channel * 1000;
+    } else {
+      alloc.bindChannel(number, peer.address, peer.port, peer.family, perm, now + LIFETIME.channel * 1000);
+      this.counters[C.channels]++;
+    }
+    this.writer.start(Method.ChannelBind, StunClass.SuccessResponse, msg.transactionId);
+    this.finishAndSend(client, msg.transactionId, signing, true);
+  }
+
+  // ---- bookkeeping ------------------------------------------------------------------
+
+  private remember(alloc: Allocation): void {
+    this.allocations.set(alloc.client.key, alloc);
+    if (alloc.client.transport === 'udp') {
+      let byAddr = this.udpByPort.get(alloc.client.port);
+      if (!byAddr) this.udpByPort.set(alloc.client.port, (byAddr = new Map()));
+      byAddr.set(alloc.client.address, alloc);
+    }
+  }
+
+  private forget(alloc: Allocation): void {
+    if (this.allocations.get(alloc.client.key) === alloc) this.allocations.delete(alloc.client.key);
+    if (alloc.client.transport === 'udp') {
+      const byAddr = this.udpByPort.get(alloc.client.port);
+      if (byAddr?.get(alloc.client.address) === alloc) {
+        byAddr.delete(alloc.client.address);
+        if (byAddr.size === 0) this.udpByPort.delete(alloc.client.port);
+      }
+    }
+    alloc.state = 'closed';
+  }
+
+  private close(alloc: Allocation): void {
+    if (alloc.state === 'closed') return;
+    const wasActive = alloc.state === 'active';
+    this.forget(alloc);
+    if (wasActive) {
+      this.counters[C.allocations]--;
+      this.counters[C.channels] -= alloc.channels.size;
+      this.counters[C.permissions] -= alloc.permissions.size;
+    }
+    alloc.channels.clear();
+    alloc.channelsByPeer.clear();
+    alloc.permissions.clear();
+    this.host.closeRelay(alloc);
+  }
+
+  private sendError(client: ClientRef, method: number, tx: Uint8Array, code: number, reason: string, signing: Signing, cache: boolean): void {
+    this.writer.start(method, StunClass.ErrorResponse, tx).addErrorCode(code, reason);
+    this.finishAndSend(client, tx, signing, cache);
+  }
+
+  /** Signs what is in the writer, sends it, and keeps it for retransmissions if asked. */
+  private finishAndSend(client: ClientRef, tx: Uint8Array, signing: Signing, cache: boolean): void {
+    const w = this.writer;
+    w.addString(Attr.Software, this.opts.software);
+    if (signing.key) {
+      if (signing.sha256) w.addMessageIntegritySha256(signing.key);
+      else w.addMessageIntegrity(signing.key);
+    }
+    w.addFingerprint();
+    const bytes = w.toBytes();
+    if (cache) this.txCache.put(client.key, tx, bytes, this.now);
+    this.sendCopy(client, bytes);
+  }
+
+  private sendCopy(client: ClientRef, bytes: Uint8Array): void {
+    this.host.sendToClient(client, bytes, 0, bytes.length);
+  }
+}
+
+function clientAddress(client: ClientRef): TransportAddress {
+  return { family: client.family, address: client.address, port: client.port };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** ADDRESS-ERROR-CODE (RFC 8656 §18.12): family, reserved, class, number, reason. */
+function addressErrorCode(family: 4 | 6, code: number): Uint8Array {
+  const reason = new TextEncoder().encode(REASONS[code] ?? '');
+  const out = new Uint8Array(4 + reason.length);
+  out[0] = family === 4 ? 0x01 : 0x02;
+  out[2] = Math.floor(code / 100);
+  out[3] = code % 100;
+  out.set(reason, 4);
+  return out;
+}
+
