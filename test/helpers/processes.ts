@@ -5,7 +5,8 @@
  * Processes started with startProcess() are always cleaned up: explicitly with
  * stop(), through the optional `cleanup` registrar (e.g. `t.after`), by a root
  * `after()` hook registered when this module is imported (end of the test file),
- * and as a last resort by SIGKILL when the test process exits.
+ * by SIGKILL when the test process exits, and, when even that cannot run (the test
+ * process was killed), by the kernel: children get SIGKILL when their parent dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -20,6 +21,17 @@ export const LOOPBACK = '127.0.0.1';
 const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;
 
 const verbose = process.env.TEST_VERBOSE === '1';
+
+/**
+ * Spawn arguments that make the kernel SIGKILL the child when this process dies, even
+ * by SIGKILL (util-linux `setpriv --pdeathsig KILL`, which then execs the command, so
+ * the pid is the command's). Without setpriv, the command is spawned as is.
+ */
+let setprivPath: string | undefined | null = null;
+export function withParentDeathSignal(cmd: string, args: readonly string[]): [string, string[]] {
+  if (setprivPath === null) setprivPath = process.platform === 'linux' ? which('setpriv') : undefined;
+  return setprivPath ? [setprivPath, ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, [...args]];
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -115,7 +127,8 @@ export async function startProcess(cmd: string, args: readonly string[], opts: S
   const name = opts.name ?? cmd.split('/').pop() ?? cmd;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const echo = opts.echo ?? verbose;
-  const child = spawn(cmd, args, {
+  const [file, argv] = withParentDeathSignal(cmd, args);
+  const child = spawn(file, argv, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -248,7 +261,8 @@ export async function runToCompletion(
   args: readonly string[],
   opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<RunResult> {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = withParentDeathSignal(cmd, args);
+  const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = new Output();
   const err = new Output();
   child.stdout.on('data', (c: Buffer) => out.append(c.toString('utf8')));

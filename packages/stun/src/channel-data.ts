@@ -1,16 +1,20 @@
-// ChannelData framing (RFC 8656 §12.4): a 2-byte channel number (0x4000-0x4FFF), a 2-byte
+// ChannelData framing (RFC 8656 §12.4): a 2-byte channel number, a 2-byte
 // length, then the application data; over TCP/TLS the frame is padded to a multiple of 4.
 import { StunError } from './errors.js';
 
 export const MIN_CHANNEL = 0x4000;
-export const MAX_CHANNEL = 0x4fff;
+/**
+ * RFC 8656 narrowed channels to 0x4000-0x4FFF, but RFC 5766 allowed up to 0x7FFF and
+ * clients still use it (coturn's tools do), so the codec accepts first bytes 0x40-0x7F.
+ */
+export const MAX_CHANNEL = 0x7fff;
 export const CHANNEL_DATA_HEADER_LENGTH = 4;
 
-/** First byte 0x40..0x4f and buf.length >= 4 + declared length. */
+/** First two bits 01 (channels 0x4000-0x7FFF) and buf.length >= 4 + declared length. */
 export function isChannelData(buf: Uint8Array): boolean {
   if (buf.length < 4) return false;
   const first = buf[0];
-  if (first < 0x40 || first > 0x4f) return false;
+  if ((first & 0xc0) !== 0x40) return false;
   return buf.length >= 4 + ((buf[2] << 8) | buf[3]);
 }
 
@@ -24,7 +28,7 @@ export function channelDataLength(buf: Uint8Array, padded: boolean): number {
 /** Writes a ChannelData header into out[0..4) for the given channel and payload length; returns 4. No allocation. */
 export function writeChannelDataHeader(out: Uint8Array, channel: number, length: number): number {
   if (!(channel >= MIN_CHANNEL && channel <= MAX_CHANNEL && (channel | 0) === channel)) {
-    throw new StunError('STUN_ERR_INVALID_ARGUMENT', `channel number ${channel} is outside 0x4000-0x4FFF`);
+    throw new StunError('STUN_ERR_INVALID_ARGUMENT', `channel number ${channel} is outside 0x4000-0x7FFF`);
   }
   if (!(length >= 0 && length <= 0xffff && (length | 0) === length)) {
     throw new StunError('STUN_ERR_INVALID_ARGUMENT', `ChannelData length ${length} is outside 0-65535`);

@@ -28,7 +28,7 @@ test('writeChannelDataHeader writes channel and length big-endian and returns 4'
 
 test('writeChannelDataHeader rejects bad channels, lengths and outputs', () => {
   const out = new Uint8Array(4);
-  for (const [ch, len] of [[0x3fff, 0], [0x5000, 0], [16384.5, 0], [0x4000, -1], [0x4000, 0x10000], [0x4000, 1.5], [NaN, 0]]) {
+  for (const [ch, len] of [[0x3fff, 0], [0x8000, 0], [16384.5, 0], [0x4000, -1], [0x4000, 0x10000], [0x4000, 1.5], [NaN, 0]]) {
     assert.throws(() => writeChannelDataHeader(out, ch, len), (e: unknown) => e instanceof StunError && e.code === 'STUN_ERR_INVALID_ARGUMENT');
   }
   assert.throws(() => writeChannelDataHeader(new Uint8Array(3), 0x4000, 0), StunError);
@@ -41,7 +41,8 @@ test('isChannelData, channelDataLength, decodeChannelData', () => {
   assert.equal(isChannelData(frame.subarray(0, 8)), false, 'declared payload not all there');
   assert.equal(isChannelData(frame.subarray(0, 3)), false);
   assert.equal(isChannelData(new Uint8Array([0x3f, 0xff, 0, 0])), false);
-  assert.equal(isChannelData(new Uint8Array([0x50, 0x00, 0, 0])), false);
+  assert.equal(isChannelData(new Uint8Array([0x50, 0x00, 0, 0])), true, 'RFC 5766 channels up to 0x7FFF');
+  assert.equal(isChannelData(new Uint8Array([0x80, 0x00, 0, 0])), false);
   assert.equal(isChannelData(new Uint8Array([0x4f, 0xff, 0, 0])), true);
   assert.equal(isStunMessage(frame), false);
   assert.equal(channelDataLength(frame, false), 9);
@@ -61,7 +62,7 @@ test('isChannelData, channelDataLength, decodeChannelData', () => {
 
 test('header + payload round trip for every channel and payload size', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0x4000, max: 0x4fff }), fc.uint8Array({ maxLength: 600 }), fc.boolean(), (channel, payload, padded) => {
+    fc.property(fc.integer({ min: 0x4000, max: 0x7fff }), fc.uint8Array({ maxLength: 600 }), fc.boolean(), (channel, payload, padded) => {
       const total = padded ? (4 + payload.length + 3) & ~3 : 4 + payload.length;
       const frame = new Uint8Array(total);
       assert.equal(writeChannelDataHeader(frame, channel, payload.length), 4);

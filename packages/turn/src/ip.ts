@@ -1,56 +1,13 @@
 // IP address text <-> bytes and range matching, for the peer address policy.
 // IPv4 is 4 bytes, IPv6 16; an IPv4-mapped IPv6 address is judged as the IPv4 it carries.
 
+import { parseIPv4, parseIPv6 } from '@switchboard/stun';
 import { TurnError } from './errors.js';
-
-export function parseIPv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
-}
-
-export function parseIPv6(text: string): Uint8Array | null {
-  let s = text;
-  const zone = s.indexOf('%');
-  if (zone >= 0) s = s.slice(0, zone);
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
-  if (!s.includes(':')) return null;
-  let tail: Uint8Array | null = null;
-  const lastColon = s.lastIndexOf(':');
-  if (s.slice(lastColon + 1).includes('.')) {
-    tail = parseIPv4(s.slice(lastColon + 1));
-    if (!tail) return null;
-    s = s.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return null;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const rest = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const groups = halves.length === 2 ? 8 - head.length - rest.length : 0;
-  if (halves.length === 2 ? groups < 1 : head.length !== 8) return null;
-  const all = [...head, ...new Array<string>(groups).fill('0'), ...rest];
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(all[i])) return null;
-    const n = parseInt(all[i], 16);
-    out[i * 2] = n >> 8;
-    out[i * 2 + 1] = n & 0xff;
-  }
-  if (tail) out.set(tail, 12);
-  return out;
-}
 
 /** Bytes of an IP address (4 or 16), or null if the text is not one. */
 export function parseIp(text: string): Uint8Array | null {
-  return parseIPv4(text) ?? parseIPv6(text);
+  const t = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  return parseIPv4(t) ?? parseIPv6(t);
 }
 
 /** The IPv4 address inside ::ffff:a.b.c.d, else the input. */
