@@ -63,7 +63,11 @@ export interface TurnCoreOptions {
 
 export const LIFETIME = { allocationDefault: 600, allocationMax: 3600, permission: 300, channel: 600 } as const;
 
-/** Requests' attributes this server understands; any other comprehension-required one gets 420. */
+/**
+ * Requests' attributes this server understands; any other comprehension-required one gets 420.
+ * DONT-FRAGMENT is left out on purpose: Node cannot set DF per datagram, and RFC 8656 §7.2 says
+ * a server that cannot must treat it as unknown.
+ */
 const KNOWN_ATTRS = new Set<number>([
   Attr.Username, Attr.MessageIntegrity, Attr.MessageIntegritySha256, Attr.Realm, Attr.Nonce, Attr.Fingerprint,
   Attr.Software, Attr.Lifetime, Attr.XorPeerAddress, Attr.Data, Attr.RequestedTransport, Attr.RequestedAddressFamily,
@@ -100,7 +104,8 @@ export class TurnCore {
   private readonly host: TurnHost;
   private readonly writer = new StunWriter(2048);
   private readonly ring = new OutputRing(512, 2048);
-  private readonly txCache = new TransactionCache(10_000, 10_000);
+  /** RFC 8489 §6.3.1: clients retransmit for up to 39.5 s, so responses are kept 40 s. */
+  private readonly txCache = new TransactionCache(20_000, 40_000);
   private readonly allocations = new Map<string, Allocation>();
   /** UDP allocations by client port, then address: the relay path's lookup. */
   private readonly udpByPort = new Map<number, Map<string, Allocation>>();
@@ -179,10 +184,11 @@ export class TurnCore {
       this.counters[C.droppedNoPermission]++;
       return;
     }
-    if ((alloc.tokensToPeer -= dataLength) < 0) {
+    if (alloc.tokensToPeer < dataLength) {
       this.counters[C.droppedBandwidth]++;
       return;
     }
+    alloc.tokensToPeer -= dataLength;
     this.counters[C.toPeerPackets]++;
     this.counters[C.toPeerBytes] += dataLength;
     this.host.sendToPeer(alloc, ch.peerAddress, ch.peerPort, buf, offset + 4, dataLength);
@@ -192,7 +198,8 @@ export class TurnCore {
     const alloc = this.allocations.get(client.key);
     const peerAttr = getAttribute(msg, Attr.XorPeerAddress);
     const data = getAttribute(msg, Attr.Data);
-    if (!alloc || alloc.state !== 'active' || !peerAttr || !data) {
+    // RFC 8489 §6.3.2: an indication with an unknown comprehension-required attribute is dropped.
+    if (!alloc || alloc.state !== 'active' || !peerAttr || !data || this.unknownAttributes(msg)) {
       this.counters[C.droppedMalformed]++;
       return;
     }
@@ -208,10 +215,11 @@ export class TurnCore {
       this.counters[C.droppedNoPermission]++;
       return;
     }
-    if ((alloc.tokensToPeer -= data.length) < 0) {
+    if (alloc.tokensToPeer < data.length) {
       this.counters[C.droppedBandwidth]++;
       return;
     }
+    alloc.tokensToPeer -= data.length;
     this.counters[C.toPeerPackets]++;
     this.counters[C.toPeerBytes] += data.length;
     this.host.sendToPeer(alloc, peer.address, peer.port, data, 0, data.length);
@@ -227,10 +235,11 @@ export class TurnCore {
       this.counters[C.droppedNoPermission]++;
       return;
     }
-    if ((alloc.tokensToClient -= length) < 0) {
+    if (alloc.tokensToClient < length) {
       this.counters[C.droppedBandwidth]++;
       return;
     }
+    alloc.tokensToClient -= length;
     const ch = alloc.channelForPeer(address, port);
     const stream = alloc.client.transport !== 'udp';
     if (ch && ch.expiresAt > now) {
@@ -303,7 +312,8 @@ export class TurnCore {
 
   /** Advances the clock, refills bandwidth buckets and expires what has run out. */
   tick(now: number): void {
-    const elapsed = Math.max(0, now - this.now);
+    if (now < this.now) return; // the clock only moves forward
+    const elapsed = now - this.now;
     this.now = now;
     const cap = this.opts.maxBps;
     for (const alloc of this.allocations.values()) {
@@ -360,7 +370,8 @@ export class TurnCore {
     const signing: Signing = { key: auth.key, sha256: auth.sha256 };
     if (!this.checkUnknownAttributes(client, msg, signing)) return;
     const alloc = this.allocations.get(client.key);
-    if (alloc && alloc.username !== auth.username) {
+    // 441 is for requests on an allocation; an Allocate on a used 5-tuple gets 437 below.
+    if (alloc && msg.method !== Method.Allocate && alloc.username !== auth.username) {
       this.counters[C.authFailWrongCredentials]++;
       this.sendError(client, msg.method, msg.transactionId, 441, REASONS[441], signing, true);
       return;
@@ -396,13 +407,16 @@ export class TurnCore {
     this.finishAndSend(client, msg.transactionId, signing, false);
   }
 
-  private checkUnknownAttributes(client: ClientRef, msg: StunMessage, signing: Signing): boolean {
+  private unknownAttributes(msg: StunMessage): number[] | null {
     let unknown: number[] | null = null;
     for (const a of msg.attributes) {
-      if (isComprehensionRequired(a.type) && !KNOWN_ATTRS.has(a.type)) (unknown ??= []).push(a.type);
+      if (isComprehensionRequired(a.type) && !KNOWN_ATTRS.has(a.type) && !unknown?.includes(a.type)) (unknown ??= []).push(a.type);
     }
-    // DONT-FRAGMENT: Node cannot set DF per datagram, so RFC 8656 §7.2 says treat it as unknown.
-    if (msg.method === Method.Allocate && getAttribute(msg, Attr.DontFragment)) (unknown ??= []).push(Attr.DontFragment);
+    return unknown;
+  }
+
+  private checkUnknownAttributes(client: ClientRef, msg: StunMessage, signing: Signing): boolean {
+    const unknown = this.unknownAttributes(msg);
     if (!unknown) return true;
     this.host.log?.('debug', 'unknown attributes', { client: client.key, method: msg.method, types: unknown.map((t) => `0x${t.toString(16)}`) });
     const w = this.writer.start(msg.method, StunClass.ErrorResponse, msg.transactionId);
@@ -493,15 +507,18 @@ export class TurnCore {
       if (fam && additional) return err(400, 'REQUESTED-ADDRESS-FAMILY with ADDITIONAL-ADDRESS-FAMILY');
       if (fam) family = decodeRequestedAddressFamily(fam);
       else family = 4;
-      if (additional) additionalFamilyRefused = !this.opts.relayFamilies.includes(6);
+      if (additional) {
+        // RFC 8656 §7.2: it may only ask for IPv6 (the IPv4 relay is implied).
+        if (decodeRequestedAddressFamily(additional) !== 6) return err(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
+        additionalFamilyRefused = !this.opts.relayFamilies.includes(6);
+      }
     } catch {
       return err(400);
     }
     if (protocol !== UDP_PROTOCOL) return err(442);
     if (!this.opts.relayFamilies.includes(family)) return err(440);
-    if (additionalFamilyRefused) {
-      // Only IPv4 here: RFC 8656 §7.2 lets the IPv4 allocation succeed with ADDRESS-ERROR-CODE.
-    }
+    // An IPv6 relay that cannot be had: RFC 8656 §7.2 lets the IPv4 allocation succeed with an
+    // ADDRESS-ERROR-CODE for IPv6 (added in relayReady). Dual allocations are not built yet.
     const lifetimeAttr = getAttribute(msg, Attr.Lifetime);
     let lifetimeSec: number = LIFETIME.allocationDefault;
     if (lifetimeAttr && lifetimeAttr.length === 4) {
