@@ -54,6 +54,7 @@ export function turnOptionsFrom(turn: Config['turn']): TurnServerOptions {
     threads: turn.threads === 'auto' ? os.availableParallelism() : turn.threads,
     software: turn.software,
     maxTcpConnections: turn.maxTcpConnections,
+    udpIo: turn.udpIo,
     socketBufferBytes: turn.socketBufferBytes,
   };
 }

@@ -50,6 +50,8 @@ export const ConfigSchema = z
         threads: z.union([z.number().int().min(0).max(64), z.literal('auto')]).default('auto'),
         software: z.string().default('Switchboard'),
         maxTcpConnections: z.number().int().min(1).default(10_000),
+        /** UDP I/O: batched native (IPv4) or Node's dgram; auto = batch when possible. */
+        udpIo: z.enum(['auto', 'batch', 'dgram']).default('auto'),
         socketBufferBytes: z.number().int().min(0).default(4 << 20),
       })
       .strict()

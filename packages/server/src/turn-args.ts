@@ -25,6 +25,7 @@ const TURN_OPTIONS = {
   cert: { type: 'string' },
   pkey: { type: 'string' },
   'relay-threads': { type: 'string', short: 'm' },
+  'udp-io': { type: 'string' },
   prometheus: { type: 'boolean' },
   'prometheus-port': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
@@ -87,6 +88,7 @@ export function parseTurnArgs(argv: string[]): TurnCommand {
     cert: str('cert'),
     pkey: str('pkey'),
     threads: int('relay-threads', str('relay-threads')),
+    udpIo: str('udp-io'),
   };
   for (const k of Object.keys(turn)) if (turn[k] === undefined) delete turn[k];
   const prometheus = values.prometheus ? (int('prometheus-port', str('prometheus-port')) ?? 9641) : null;
@@ -119,6 +121,7 @@ export const TURN_HELP = `switchboard turn: run only the STUN/TURN server (cotur
       --max-bps N              bytes/s per allocation and direction (0 = unlimited)
       --cert FILE --pkey FILE  TLS certificate and key (PEM)
   -m, --relay-threads N        relay threads (default: one per core)
+      --udp-io auto|batch|dgram  UDP I/O: batched recvmmsg/sendmmsg (IPv4) or Node's dgram
       --prometheus [--prometheus-port N]   serve /metrics (default port 9641)
   -c, --config FILE            YAML config (the turn: section); flags override it
   -v, --verbose                debug logs

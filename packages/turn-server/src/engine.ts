@@ -2,34 +2,24 @@
 // the relay sockets of its allocations. Several engines share the listening ports through
 // SO_REUSEPORT, one per thread; the kernel keeps each client on one engine.
 
-import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
-import { openReusePort, setSocketBuffers } from '@switchboard/reuseport';
+import { openReusePort } from '@switchboard/reuseport';
+import { udpBatchAvailable } from '@switchboard/udp-batch';
 import { channelDataLength, stunMessageLength } from '@switchboard/stun';
 import { Credentials, PeerPolicy, TurnCore, type Allocation, type ClientRef, type PortRequest, type TurnHost } from '@switchboard/turn';
 import type { BrokerClient } from './broker-client.js';
+import { BatchIo } from './batch-io.js';
+import { DgramIo } from './dgram-io.js';
 import type { TurnLogger, TurnServerOptions } from './options.js';
-
-interface UdpClient extends ClientRef {
-  readonly socket: dgram.Socket;
-}
+import type { RelayHandle, UdpIo } from './udp-io.js';
 
 interface StreamClient extends ClientRef {
   readonly stream: net.Socket;
 }
 
-interface RelayHandle {
-  socket: dgram.Socket | null;
-  port: number;
-  granted: boolean;
-}
-
-/** Address literals need no DNS: skip dgram's per-send lookup (a nextTick and a closure each). */
-const literalLookup = (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void) =>
-  cb(null, address, net.isIPv6(address) ? 6 : 4);
-
 const MAX_STREAM_BUFFER = 1 << 20;
+const STREAM_ALLOCATE_TIMEOUT_MS = 60_000;
 const TICK_MS = 250;
 
 export interface EngineOptions {
@@ -45,8 +35,10 @@ export interface EngineOptions {
 
 export class RelayEngine implements TurnHost {
   readonly core: TurnCore;
+  /** 'batch' when every UDP address is IPv4 and the native addon is built, else 'dgram'. */
+  readonly udpIoKind: 'batch' | 'dgram';
   private readonly opts: EngineOptions;
-  private readonly udpListeners: dgram.Socket[] = [];
+  private readonly udp: UdpIo;
   private readonly streamListeners: net.Server[] = [];
   private readonly streams = new Set<net.Socket>();
   private timer: NodeJS.Timeout | null = null;
@@ -69,12 +61,21 @@ export class RelayEngine implements TurnHost {
       this,
       Date.now(),
     );
+    const allIPv4 = [...s.listeningIps, opts.relayIp].every((ip) => net.isIPv4(ip));
+    const wantBatch = s.udpIo === 'batch' || (s.udpIo === 'auto' && allIPv4 && udpBatchAvailable());
+    this.udpIoKind = wantBatch ? 'batch' : 'dgram';
+    const ioOpts = { core: this.core, logger: opts.logger, reusePort: opts.reusePort, socketBufferBytes: s.socketBufferBytes };
+    this.udp = wantBatch ? new BatchIo(ioOpts) : new DgramIo(ioOpts);
+    if (wantBatch) this.sendChannelDataToClient = (client, channel, buf, offset, length) => this.udp.sendChannelDataToClient!(client, channel, buf, offset, length);
   }
+
+  /** Set only with batched I/O: the core then hands ChannelData header and payload apart. */
+  sendChannelDataToClient?: TurnHost['sendChannelDataToClient'];
 
   async start(): Promise<void> {
     const s = this.opts.server;
-    for (const ip of s.listeningIps) {
-      this.udpListeners.push(await this.openUdpListener(ip, s.listeningPort));
+    for (const [i, ip] of s.listeningIps.entries()) {
+      await this.udp.listen(ip, s.listeningPort, i);
       this.streamListeners.push(await this.openStreamListener(ip, s.listeningPort, null));
       if (s.cert && s.pkey && s.tlsListeningPort > 0) {
         this.streamListeners.push(await this.openStreamListener(ip, s.tlsListeningPort, { cert: s.cert, key: s.pkey }));
@@ -89,65 +90,12 @@ export class RelayEngine implements TurnHost {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.core.closeAll();
-    for (const s of this.udpListeners) s.close();
+    this.udp.close();
     for (const c of this.streams) c.destroy();
     await Promise.all(this.streamListeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
   }
 
   // ---- listeners --------------------------------------------------------------------
-
-  private async openUdpListener(ip: string, port: number): Promise<dgram.Socket> {
-    const socket = dgram.createSocket({ type: net.isIPv6(ip) ? 'udp6' : 'udp4', lookup: literalLookup as never });
-    socket.on('error', (err) => this.opts.logger.warn({ err: err.message, ip, port }, 'udp listener error'));
-    const core = this.core;
-    let listenerId = 0;
-    socket.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => {
-      const first = buf[0];
-      if ((first & 0xc0) === 0x40 && buf.length >= 4) {
-        // The hot path: ChannelData, found by the client's port and address.
-        core.handleChannelData(core.udpAllocation(rinfo.address, rinfo.port), buf, 0, buf.length);
-        return;
-      }
-      const client: UdpClient = {
-        key: `udp:${listenerId}:${rinfo.address}:${rinfo.port}`,
-        transport: 'udp',
-        address: rinfo.address,
-        port: rinfo.port,
-        family: rinfo.family === 'IPv6' ? 6 : 4,
-        socket,
-      };
-      core.handleClientMessage(client, buf, 0, buf.length);
-    });
-    await this.bindUdp(socket, ip, port);
-    listenerId = this.udpListeners.length;
-    return socket;
-  }
-
-  private bindUdp(socket: dgram.Socket, ip: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      socket.once('error', onError);
-      const done = () => {
-        socket.off('error', onError);
-        this.tuneBuffers(socket);
-        resolve();
-      };
-      if (this.opts.reusePort) socket.bind({ fd: openReusePort('udp', ip, port) }, done);
-      else socket.bind({ address: ip, port, exclusive: true }, done);
-    });
-  }
-
-  private tuneBuffers(socket: dgram.Socket): void {
-    const size = this.opts.server.socketBufferBytes;
-    if (size <= 0) return;
-    try {
-      socket.setRecvBufferSize(size);
-      socket.setSendBufferSize(size);
-    } catch {
-      // The kernel caps these at net.core.[rw]mem_max; the defaults still work.
-    }
-    void setSocketBuffers;
-  }
 
   private openStreamListener(ip: string, port: number, tlsOpts: { cert: string; key: string } | null): Promise<net.Server> {
     const onConnection = (stream: net.Socket) => this.acceptStream(stream, tlsOpts ? 'tls' : 'tcp');
@@ -191,9 +139,13 @@ export class RelayEngine implements TurnHost {
       while (off < buf.length) {
         const view = buf.subarray(off);
         const first = view[0];
-        const len = (first & 0xc0) === 0x40 ? channelDataLength(view, true) : (first & 0xc0) === 0 ? stunMessageLength(view) : -2;
+        let len: number;
+        if ((first & 0xc0) === 0x40) len = channelDataLength(view, true);
+        else if ((first & 0xc0) !== 0) len = -2;
+        else if (view.length < 8) len = -1;
+        else len = view[4] === 0x21 && view[5] === 0x12 && view[6] === 0xa4 && view[7] === 0x42 ? stunMessageLength(view) : -2;
         if (len === -2) {
-          // Neither STUN nor ChannelData: the stream cannot be resynchronised.
+          // Neither STUN (no magic cookie) nor ChannelData: the stream cannot be resynchronised.
           this.opts.logger.debug({ client: client.key }, 'garbage on stream, closing');
           stream.destroy();
           return;
@@ -207,8 +159,14 @@ export class RelayEngine implements TurnHost {
         if (pending.length > MAX_STREAM_BUFFER) stream.destroy();
       }
     });
+    // A connection that has not allocated within a while is closed, so idle sockets cannot pile up.
+    const idle = setTimeout(() => {
+      if (!this.core.allocationFor(client)) stream.destroy();
+    }, STREAM_ALLOCATE_TIMEOUT_MS);
+    idle.unref();
     stream.on('error', () => {});
     stream.on('close', () => {
+      clearTimeout(idle);
       this.streams.delete(stream);
       this.core.clientGone(client);
     });
@@ -218,7 +176,7 @@ export class RelayEngine implements TurnHost {
 
   sendToClient(client: ClientRef, buf: Uint8Array, offset: number, length: number): void {
     if (client.transport === 'udp') {
-      (client as UdpClient).socket.send(buf, offset, length, client.port, client.address);
+      this.udp.sendToClient(client, buf, offset, length);
       return;
     }
     const stream = (client as StreamClient).stream;
@@ -227,13 +185,12 @@ export class RelayEngine implements TurnHost {
     stream.write(Buffer.from(buf.subarray(offset, offset + length)));
   }
 
-  sendToPeer(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset: number, length: number): void {
-    const h = alloc.handle as RelayHandle | null;
-    h?.socket?.send(buf, offset, length, port, address);
+  sendToPeer(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset: number, length: number, ip4: number): void {
+    this.udp.sendToPeer(alloc, address, port, buf, offset, length, ip4);
   }
 
   openRelay(alloc: Allocation, ports: PortRequest): void {
-    const handle: RelayHandle = { socket: null, port: 0, granted: false };
+    const handle: RelayHandle = { io: null, port: 0, granted: false };
     alloc.handle = handle;
     void this.openRelaySocket(alloc, handle, ports);
   }
@@ -255,17 +212,13 @@ export class RelayEngine implements TurnHost {
         this.closeRelay(alloc);
         return;
       }
-      const socket = dgram.createSocket({ type: alloc.family === 6 ? 'udp6' : 'udp4', lookup: literalLookup as never });
+      let io: unknown;
       try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind({ address: this.opts.relayIp, port: grant.ok ? grant.port : 0, exclusive: true }, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-      } catch {
-        socket.close();
+        io = await this.udp.openRelay(alloc, this.opts.relayIp, handle.port);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' && (err as NodeJS.ErrnoException).code !== 'EACCES') {
+          this.opts.logger.warn({ err: (err as Error).message, port: handle.port }, 'relay bind failed');
+        }
         // A reserved port someone else took cannot be swapped: the pair would break.
         if (ports.token !== undefined || token !== undefined) {
           grant = { ok: false, code: 508, reason: 'reserved relay port is taken' };
@@ -276,28 +229,26 @@ export class RelayEngine implements TurnHost {
         continue;
       }
       if (alloc.state !== 'pending') {
-        socket.close();
+        this.udp.closeRelay(io);
         this.closeRelay(alloc);
         return;
       }
-      this.tuneBuffers(socket);
-      handle.socket = socket;
+      handle.io = io;
       const core = this.core;
-      socket.on('message', (buf: Buffer, rinfo: dgram.RemoteInfo) => core.handlePeerData(alloc, rinfo.address, rinfo.port, buf, 0, buf.length));
-      socket.on('error', (err) => this.opts.logger.debug({ err: err.message, relay: handle.port }, 'relay socket error'));
       const announced = this.opts.server.externalIp ?? this.opts.relayIp;
       core.relayReady(alloc, { family: alloc.family, address: announced, port: handle.port }, token);
       return;
     }
+    this.closeRelay(alloc); // returns the last grant's quota
     this.core.relayFailed(alloc, 508, 'could not bind a relay port');
   }
 
   closeRelay(alloc: Allocation): void {
     const h = alloc.handle as RelayHandle | null;
     if (!h) return;
-    if (h.socket) {
-      h.socket.close();
-      h.socket = null;
+    if (h.io !== null) {
+      this.udp.closeRelay(h.io);
+      h.io = null;
     }
     if (h.granted) {
       h.granted = false;

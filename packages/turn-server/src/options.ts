@@ -29,6 +29,8 @@ export interface TurnServerOptions {
   software: string;
   /** Most concurrent TCP/TLS client connections per thread. */
   maxTcpConnections: number;
+  /** UDP I/O: batched native recvmmsg/sendmmsg (IPv4) or Node's dgram; auto picks batch when it can. */
+  udpIo: 'auto' | 'batch' | 'dgram';
   /** Kernel socket buffer size for listeners and relays (bytes). */
   socketBufferBytes: number;
 }

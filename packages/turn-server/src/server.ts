@@ -30,6 +30,7 @@ export const TURN_DEFAULTS: TurnServerOptions = {
   threads: 0,
   software: 'Switchboard',
   maxTcpConnections: 10_000,
+  udpIo: 'auto',
   socketBufferBytes: 4 << 20,
 };
 

@@ -128,12 +128,15 @@ for (const transport of ['tcp', 'tls'] as const) {
 test('garbage on a TCP stream closes that connection only', async () => {
   const { server, port } = await startServer();
   cleanups.push(() => server.stop());
-  const bad = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((r) => bad.once('connect', () => r()));
-  const closed = new Promise<void>((r) => bad.once('close', () => r()));
-  bad.on('error', () => {});
-  bad.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
-  await closed;
+  // A TLS ClientHello (no STUN magic cookie) and bytes that are neither STUN nor ChannelData.
+  for (const garbage of [Buffer.from('16030100a5010000a10303aabbccdd', 'hex'), Buffer.from([0xff, 0xfe, 0, 1, 2, 3, 4, 5])]) {
+    const bad = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((r) => bad.once('connect', () => r()));
+    const closed = new Promise<void>((r) => bad.once('close', () => r()));
+    bad.on('error', () => {});
+    bad.write(garbage);
+    await closed;
+  }
   const good = net.connect({ host: '127.0.0.1', port });
   await new Promise<void>((r) => good.once('connect', () => r()));
   cleanups.push(() => good.destroy());

@@ -1,7 +1,7 @@
 // The state of one allocation (RFC 8656 §2.2): its relayed address, permissions and channels.
 // The core owns every map entry here and deletes it when it expires or the allocation closes.
 
-import type { TransportAddress } from '@switchboard/stun';
+import { parseIPv4, type TransportAddress } from '@switchboard/stun';
 
 export type ClientTransport = 'udp' | 'tcp' | 'tls';
 
@@ -12,6 +12,19 @@ export interface ClientRef {
   readonly address: string;
   readonly port: number;
   readonly family: 4 | 6;
+  /** IPv4 as an unsigned 32-bit number, when the adapter has it (batched UDP I/O). */
+  readonly ip4?: number;
+}
+
+/** An IPv4 address as an unsigned 32-bit number, or -1 for anything else. */
+export function ip4Number(address: string): number {
+  const b = parseIPv4(address);
+  return b ? ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0 : -1;
+}
+
+/** Key of an IPv4 address and port in one number (below 2^48, exact as a double). */
+export function ip4PortKey(ip4: number, port: number): number {
+  return ip4 * 65536 + port;
 }
 
 export interface Permission {
@@ -25,6 +38,8 @@ export interface Channel {
   readonly peerAddress: string;
   readonly peerPort: number;
   readonly peerFamily: 4 | 6;
+  /** The peer's IPv4 as a number (-1 for IPv6), so adapters can send without parsing text. */
+  readonly peerIp4: number;
   readonly permission: Permission;
   expiresAt: number;
 }
@@ -51,6 +66,10 @@ export class Allocation {
   readonly channels = new Map<number, Channel>();
   /** Channel by peer port, then peer address: two lookups and no string building per packet. */
   readonly channelsByPeer = new Map<number, Map<string, Channel>>();
+  /** The same for IPv4 peers by number (ip4PortKey), for adapters that never build address text. */
+  readonly channelsByPeerV4 = new Map<number, Channel>();
+  /** Permissions of IPv4 peers by number: the same objects as in `permissions`. */
+  readonly permissionsV4 = new Map<number, Permission>();
   pending: PendingAllocate | null;
   /** Bandwidth buckets in bytes, refilled by the clock; NaN-free: Infinity when uncapped. */
   tokensToPeer: number;
@@ -90,6 +109,8 @@ export class Allocation {
     if (!p) {
       p = { expiresAt, channelCount: 0 };
       this.permissions.set(address, p);
+      const ip4 = ip4Number(address);
+      if (ip4 >= 0) this.permissionsV4.set(ip4, p);
     } else if (p.expiresAt < expiresAt) {
       p.expiresAt = expiresAt;
     }
@@ -97,8 +118,10 @@ export class Allocation {
   }
 
   bindChannel(number: number, peerAddress: string, peerPort: number, peerFamily: 4 | 6, permission: Permission, expiresAt: number): Channel {
-    const ch: Channel = { number, peerAddress, peerPort, peerFamily, permission, expiresAt };
+    const peerIp4 = peerFamily === 4 ? ip4Number(peerAddress) : -1;
+    const ch: Channel = { number, peerAddress, peerPort, peerFamily, peerIp4, permission, expiresAt };
     this.channels.set(number, ch);
+    if (peerIp4 >= 0) this.channelsByPeerV4.set(ip4PortKey(peerIp4, peerPort), ch);
     let byAddr = this.channelsByPeer.get(peerPort);
     if (!byAddr) this.channelsByPeer.set(peerPort, (byAddr = new Map()));
     byAddr.set(peerAddress, ch);
@@ -111,7 +134,17 @@ export class Allocation {
     const byAddr = this.channelsByPeer.get(ch.peerPort);
     byAddr?.delete(ch.peerAddress);
     if (byAddr && byAddr.size === 0) this.channelsByPeer.delete(ch.peerPort);
+    if (ch.peerIp4 >= 0) this.channelsByPeerV4.delete(ip4PortKey(ch.peerIp4, ch.peerPort));
     ch.permission.channelCount--;
+  }
+
+  /** Forgets every channel and permission (the allocation is closing). */
+  clear(): void {
+    this.channels.clear();
+    this.channelsByPeer.clear();
+    this.channelsByPeerV4.clear();
+    this.permissions.clear();
+    this.permissionsV4.clear();
   }
 
   /** Drops expired channels and permissions; returns how many of each went. */
@@ -127,6 +160,8 @@ export class Allocation {
     for (const [addr, p] of this.permissions) {
       if (p.expiresAt <= now && p.channelCount === 0) {
         this.permissions.delete(addr);
+        const ip4 = ip4Number(addr);
+        if (ip4 >= 0) this.permissionsV4.delete(ip4);
         permissions++;
       }
     }

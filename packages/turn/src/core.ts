@@ -23,7 +23,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '@switchboard/stun';
-import { Allocation, type ClientRef } from './allocation.js';
+import { Allocation, ip4Number, ip4PortKey, type Channel, type ClientRef, type Permission } from './allocation.js';
 import type { PortRequest } from './broker.js';
 import { bytesHex, hexBytes } from './hex.js';
 import { C, createCounters } from './counters.js';
@@ -36,8 +36,14 @@ import { TransactionCache } from './transaction-cache.js';
 export interface TurnHost {
   /** Sends to a client on the transport it used. The bytes stay valid for ring-size more sends. */
   sendToClient(client: ClientRef, buf: Uint8Array, offset: number, length: number): void;
-  /** Sends from the allocation's relay to a peer. */
-  sendToPeer(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset: number, length: number): void;
+  /** Sends from the allocation's relay to a peer; `ip4` is the address as a number (-1 if IPv6). */
+  sendToPeer(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset: number, length: number, ip4: number): void;
+  /**
+   * Optional: sends ChannelData to a UDP client as a 4-byte header plus the payload where it
+   * lies, so the adapter can gather both into one datagram without copying. Without it the
+   * core assembles the frame in its output ring and calls sendToClient.
+   */
+  sendChannelDataToClient?(client: ClientRef, channel: number, buf: Uint8Array, offset: number, length: number): void;
   /** Asks for a relay socket; answer with core.relayReady() or core.relayFailed(). */
   openRelay(alloc: Allocation, ports: PortRequest): void;
   /** The allocation is gone: close its relay socket and return its port and quota. */
@@ -109,6 +115,8 @@ export class TurnCore {
   private readonly allocations = new Map<string, Allocation>();
   /** UDP allocations by client port, then address: the relay path's lookup. */
   private readonly udpByPort = new Map<number, Map<string, Allocation>>();
+  /** UDP IPv4 allocations by ip4PortKey, for adapters that pass addresses as numbers. */
+  private readonly udpByV4 = new Map<number, Allocation>();
   private nextId = 1;
   private indicationSeq = 0;
   private readonly indicationTx = new Uint8Array(12);
@@ -142,6 +150,11 @@ export class TurnCore {
   /** The relay path's lookup for UDP clients. */
   udpAllocation(address: string, port: number): Allocation | undefined {
     return this.udpByPort.get(port)?.get(address);
+  }
+
+  /** The same lookup with the IPv4 address as a number (no text per packet). */
+  udpAllocationV4(ip4: number, port: number): Allocation | undefined {
+    return this.udpByV4.get(ip4PortKey(ip4, port));
   }
 
   // ---- client -> server -------------------------------------------------------------
@@ -191,7 +204,7 @@ export class TurnCore {
     alloc.tokensToPeer -= dataLength;
     this.counters[C.toPeerPackets]++;
     this.counters[C.toPeerBytes] += dataLength;
-    this.host.sendToPeer(alloc, ch.peerAddress, ch.peerPort, buf, offset + 4, dataLength);
+    this.host.sendToPeer(alloc, ch.peerAddress, ch.peerPort, buf, offset + 4, dataLength, ch.peerIp4);
   }
 
   private handleSendIndication(client: ClientRef, msg: StunMessage): void {
@@ -222,15 +235,34 @@ export class TurnCore {
     alloc.tokensToPeer -= data.length;
     this.counters[C.toPeerPackets]++;
     this.counters[C.toPeerBytes] += data.length;
-    this.host.sendToPeer(alloc, peer.address, peer.port, data, 0, data.length);
+    this.host.sendToPeer(alloc, peer.address, peer.port, data, 0, data.length, peer.family === 4 ? ip4Number(peer.address) : -1);
   }
 
   // ---- peer -> client ---------------------------------------------------------------
 
   /** A datagram a peer sent to an allocation's relayed address. */
   handlePeerData(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset = 0, length = buf.length - offset): void {
+    this.deliverToClient(alloc, alloc.permissions.get(address), alloc.channelForPeer(address, port), address, -1, port, buf, offset, length);
+  }
+
+  /** The same, with the peer's IPv4 address as a number (batched I/O: no text per packet). */
+  handlePeerDataV4(alloc: Allocation, ip4: number, port: number, buf: Uint8Array, offset: number, length: number): void {
+    const ch = alloc.channelsByPeerV4.get(ip4PortKey(ip4, port));
+    this.deliverToClient(alloc, alloc.permissionsV4.get(ip4), ch, null, ip4, port, buf, offset, length);
+  }
+
+  private deliverToClient(
+    alloc: Allocation,
+    perm: Permission | undefined,
+    ch: Channel | undefined,
+    address: string | null,
+    ip4: number,
+    port: number,
+    buf: Uint8Array,
+    offset: number,
+    length: number,
+  ): void {
     const now = this.now;
-    const perm = alloc.permissions.get(address);
     if (alloc.state !== 'active' || !perm || perm.expiresAt <= now) {
       this.counters[C.droppedNoPermission]++;
       return;
@@ -240,9 +272,14 @@ export class TurnCore {
       return;
     }
     alloc.tokensToClient -= length;
-    const ch = alloc.channelForPeer(address, port);
+    this.counters[C.toClientPackets]++;
+    this.counters[C.toClientBytes] += length;
     const stream = alloc.client.transport !== 'udp';
     if (ch && ch.expiresAt > now) {
+      if (!stream && this.host.sendChannelDataToClient) {
+        this.host.sendChannelDataToClient(alloc.client, ch.number, buf, offset, length);
+        return;
+      }
       const total = 4 + length;
       const padded = stream ? (total + 3) & ~3 : total;
       const out = this.ring.next(padded);
@@ -252,8 +289,6 @@ export class TurnCore {
       out[3] = length & 0xff;
       out.set(offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length), 4);
       for (let i = total; i < padded; i++) out[i] = 0;
-      this.counters[C.toClientPackets]++;
-      this.counters[C.toClientBytes] += length;
       this.host.sendToClient(alloc.client, out, 0, padded);
       return;
     }
@@ -264,14 +299,13 @@ export class TurnCore {
     tx[9] = (seq >>> 16) & 0xff;
     tx[10] = (seq >>> 8) & 0xff;
     tx[11] = seq & 0xff;
+    const peerAddress = address ?? `${ip4 >>> 24}.${(ip4 >>> 16) & 0xff}.${(ip4 >>> 8) & 0xff}.${ip4 & 0xff}`;
     const w = this.writer.start(Method.Data, StunClass.Indication, tx);
-    w.addXorAddress(Attr.XorPeerAddress, { family: alloc.family, address, port });
+    w.addXorAddress(Attr.XorPeerAddress, { family: alloc.family, address: peerAddress, port });
     w.addBytes(Attr.Data, offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length));
     const msg = w.view();
     const out = this.ring.next(msg.length);
     out.set(msg);
-    this.counters[C.toClientPackets]++;
-    this.counters[C.toClientBytes] += length;
     this.host.sendToClient(alloc.client, out, 0, msg.length);
   }
 
@@ -676,6 +710,9 @@ export class TurnCore {
 
   private remember(alloc: Allocation): void {
     this.allocations.set(alloc.client.key, alloc);
+    if (alloc.client.transport === 'udp' && alloc.client.ip4 !== undefined) {
+      this.udpByV4.set(ip4PortKey(alloc.client.ip4, alloc.client.port), alloc);
+    }
     if (alloc.client.transport === 'udp') {
       let byAddr = this.udpByPort.get(alloc.client.port);
       if (!byAddr) this.udpByPort.set(alloc.client.port, (byAddr = new Map()));
@@ -685,6 +722,10 @@ export class TurnCore {
 
   private forget(alloc: Allocation): void {
     if (this.allocations.get(alloc.client.key) === alloc) this.allocations.delete(alloc.client.key);
+    if (alloc.client.transport === 'udp' && alloc.client.ip4 !== undefined) {
+      const key = ip4PortKey(alloc.client.ip4, alloc.client.port);
+      if (this.udpByV4.get(key) === alloc) this.udpByV4.delete(key);
+    }
     if (alloc.client.transport === 'udp') {
       const byAddr = this.udpByPort.get(alloc.client.port);
       if (byAddr?.get(alloc.client.address) === alloc) {
@@ -704,9 +745,7 @@ export class TurnCore {
       this.counters[C.channels] -= alloc.channels.size;
       this.counters[C.permissions] -= alloc.permissions.size;
     }
-    alloc.channels.clear();
-    alloc.channelsByPeer.clear();
-    alloc.permissions.clear();
+    alloc.clear();
     this.host.closeRelay(alloc);
   }
 

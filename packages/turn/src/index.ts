@@ -1,4 +1,4 @@
-export { Allocation, type Channel, type ClientRef, type ClientTransport, type Permission } from './allocation.js';
+export { Allocation, ip4Number, ip4PortKey, type Channel, type ClientRef, type ClientTransport, type Permission } from './allocation.js';
 export { AllocationBroker, type BrokerOptions, type Grant, type PortRequest } from './broker.js';
 export { C, COUNTERS, counterBytes, createCounters, sumCounters, type CounterName } from './counters.js';
 export { LIFETIME, TurnCore, type TurnCoreOptions, type TurnHost } from './core.js';
