@@ -46,6 +46,9 @@ interface Options {
   servers: ServerKind[];
   /** The Switchboard tree to build and run (default: this repository). */
   sbRoot: string;
+  /** Extra arguments for `switchboard turn` and for `turnserver`. */
+  sbArgs: string[];
+  coturnArgs: string[];
 }
 
 const HELP = `bench/turn-vs-coturn.ts: Switchboard vs coturn TURN relay under turnutils_uclient load
@@ -66,6 +69,8 @@ const HELP = `bench/turn-vs-coturn.ts: Switchboard vs coturn TURN relay under tu
                           letting it wait 10 s for lost ones; loss then comes from its last rate line
                           (default in --quick); --no-early-stop: always let uclient finish (default in full)
   --only switchboard|coturn   run one server only (no ratio)
+  --sb-arg ARG            an extra argument for 'switchboard turn' (repeatable), e.g. --sb-arg=--udp-io=dgram
+  --coturn-arg ARG        an extra argument for turnserver (repeatable)
   --sb-root DIR           build and run the Switchboard tree in DIR instead of this repository, e.g. a
                           'git archive' snapshot with node_modules, to compare a baseline (env BENCH_SB_ROOT)
   --no-netns              do not re-run inside a private network namespace (env BENCH_NO_NETNS=1)
@@ -87,17 +92,26 @@ function parseOptions(argv: string[]): Options {
     }
     return envName ? env[envName] : undefined;
   };
-  const known = new Set(['quick', 'threads', 'seconds', 'fixed', 'max-rate', 'no-refine', 'secondary-rate', 'no-secondary', 'length', 'early-stop', 'no-early-stop', 'only', 'sb-root', 'no-netns', 'no-build', 'out', 'help']);
+  const known = new Set(['quick', 'threads', 'seconds', 'fixed', 'max-rate', 'no-refine', 'secondary-rate', 'no-secondary', 'length', 'early-stop', 'no-early-stop', 'only', 'sb-root', 'sb-arg', 'coturn-arg', 'no-netns', 'no-build', 'out', 'help']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) continue;
     const name = a.slice(2).split('=')[0];
     if (!known.has(name)) throw new Error(`unknown option ${a} (see --help)`);
+    if ((name === 'sb-arg' || name === 'coturn-arg') && !a.includes('=')) i++; // its value may start with --
   }
   if (flag('help')) {
     process.stdout.write(HELP);
     process.exit(0);
   }
+  const values = (name: string): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === `--${name}` && argv[i + 1] !== undefined) out.push(argv[++i]);
+      else if (argv[i].startsWith(`--${name}=`)) out.push(argv[i].slice(name.length + 3));
+    }
+    return out;
+  };
   const num = (name: string, envName: string | undefined, dflt: number): number => {
     const v = value(name, envName);
     if (v === undefined || v === '') return dflt;
@@ -137,6 +151,8 @@ function parseOptions(argv: string[]): Options {
     out: value('out') ?? null,
     servers: only ? [only as ServerKind] : ['switchboard', 'coturn'],
     sbRoot: path.resolve(value('sb-root', 'BENCH_SB_ROOT') ?? REPO),
+    sbArgs: values('sb-arg'),
+    coturnArgs: values('coturn-arg'),
   };
 }
 
@@ -238,9 +254,12 @@ async function runOne(opts: Options, kind: ServerKind, load: Load, phase: RunRec
       threads: opts.threads,
       lifetimeSec: lifetime,
       repoRoot: opts.sbRoot,
+      extraArgs: kind === 'switchboard' ? opts.sbArgs : opts.coturnArgs,
       tmpDir: path.join(os.tmpdir(), `switchboard-bench-${process.pid}`),
     });
     rec.serverThreads = server.threadsReported;
+    rec.command = server.command;
+    rec.startupInfo = server.startupInfo;
     rec.serverPid = server.pid;
     peer = await startPeer(peerPort, lifetime);
     tClient = performance.now();

@@ -13,6 +13,9 @@ export interface RunRecord {
   offered: number;
   serverThreads: number | null;
   serverPid: number;
+  /** The server's command line, and Switchboard's startup log line. */
+  command?: string[];
+  startupInfo?: Record<string, unknown> | null;
   startedAt: string;
   /** Milliseconds: starting server and peer, the client run, stopping them. */
   timing?: { start: number; client: number; stop: number };
@@ -120,9 +123,8 @@ export const RUN_LEGEND = [
   '  * = the client never reached 90% of the offered rate (client-limited).',
   'lost: uclient\'s final "Total lost packets" (and send dropped); 0 = no loss. "(last rate line)": the client was stopped 3 s after',
   '  its last send instead of waiting 10 s for lost messages, and the loss is sent - received from its last once-a-second line.',
-  'srv CPU%: server process (all threads, /proc/PID/stat) over the steady window, 100 = one core; usr/sys%: its user and kernel parts;',
-  '  us/msg: server CPU time per delivered',
-  '  message (two relays each); threads CPU%: busiest server threads (m = main thread).',
+  'srv CPU%: server process (all threads, /proc/PID/stat) over the steady window, 100 = one core; usr/sys%: its user and kernel',
+  '  parts; us/msg: server CPU time per delivered message (two relays each); threads CPU%: busiest server threads (m = main thread).',
   'peer%, client%: turnutils_peer and turnutils_uclient CPU; other%: every other process on the machine (this script, other users),',
   '  from /proc/[pid]/stat; the machine has ' + os.cpus().length + ' cores (' + os.cpus().length * 100 + '%); "!" = above ' + BUSY_OTHER_PCT + '%: the run competed with other work.',
   'drops L/R/P/C: kernel receive drops per UDP socket (/proc/net/udp) at the server listener(s), relay sockets, peer, clients.',

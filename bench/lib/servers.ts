@@ -20,6 +20,8 @@ export interface ServerSpec {
   lifetimeSec: number;
   repoRoot: string;
   tmpDir: string;
+  /** Extra command-line arguments for this server. */
+  extraArgs?: string[];
 }
 
 export interface RunningServer {
@@ -28,6 +30,8 @@ export interface RunningServer {
   pid: number;
   /** Relay threads the server reports it runs (from its startup log), or null if it did not say. */
   threadsReported: number | null;
+  /** Switchboard's `turn listening` log line, parsed (null for coturn). */
+  startupInfo: Record<string, unknown> | null;
   command: string[];
   stop(): Promise<void>;
 }
@@ -51,6 +55,7 @@ export function serverCommand(spec: ServerSpec): { cmd: string; args: string[]; 
         '--min-port', String(spec.relayMin),
         '--max-port', String(spec.relayMax),
         '--relay-threads', String(spec.threads),
+        ...(spec.extraArgs ?? []),
       ],
     };
   }
@@ -77,6 +82,7 @@ export function serverCommand(spec: ServerSpec): { cmd: string; args: string[]; 
       '--pidfile', path.join(spec.tmpDir, `turnserver-${spec.port}.pid`),
       '--log-file', 'stdout',
       '--simple-log',
+      ...(spec.extraArgs ?? []),
     ],
   };
 }
@@ -96,12 +102,14 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   delete env.NODE_OPTIONS;
   const child = startChild(spec.kind, cmd, args, { timeoutSec: spec.lifetimeSec, cwd: spec.repoRoot, env });
   let threadsReported: number | null = null;
+  let startupInfo: Record<string, unknown> | null = null;
   let listening = false;
   child.onLine((l) => {
     if (spec.kind === 'switchboard' && l.text.includes('"msg":"turn listening"')) {
       listening = true;
       try {
         const j = JSON.parse(l.text) as { threads?: number };
+        startupInfo = j;
         if (typeof j.threads === 'number') threadsReported = j.threads;
       } catch {
         // not JSON after all
@@ -130,6 +138,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       child,
       pid,
       threadsReported,
+      startupInfo,
       command: [cmd, ...args],
       stop: () => stopChild(child),
     };

@@ -20,7 +20,7 @@ import {
   ip4ToInt,
   openUdp4,
   setSocketBuffers,
-} from '@switchboard/udp-batch';
+} from '@switchboard/netio';
 import type { Allocation, ClientRef } from '@switchboard/turn';
 import { relayIo, type UdpIo, type UdpIoOptions } from './udp-io.js';
 

@@ -2,7 +2,7 @@
 
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { openReusePort } from '@switchboard/reuseport';
+import { openReusePort } from '@switchboard/netio';
 import type { Allocation, ClientRef } from '@switchboard/turn';
 import { relayIo, type UdpIo, type UdpIoOptions } from './udp-io.js';
 

@@ -4,8 +4,8 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { openReusePort } from '@switchboard/reuseport';
-import { udpBatchAvailable } from '@switchboard/udp-batch';
+import { openReusePort } from '@switchboard/netio';
+import { udpBatchAvailable } from '@switchboard/netio';
 import { channelDataLength, stunMessageLength } from '@switchboard/stun';
 import { Credentials, PeerPolicy, TurnCore, type Allocation, type ClientRef, type PortRequest, type TurnHost } from '@switchboard/turn';
 import type { BrokerClient } from './broker-client.js';

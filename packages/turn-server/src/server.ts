@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { reusePortAvailable } from '@switchboard/reuseport';
+import { reusePortAvailable } from '@switchboard/netio';
 import { AllocationBroker, counterBytes, createCounters, sumCounters, TurnError } from '@switchboard/turn';
 import { localBroker, serveBrokerRequest } from './broker-client.js';
 import { RelayEngine } from './engine.js';

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { createHmac, randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import { Attr, Method } from '@switchboard/stun';
-import { udpBatchAvailable } from '@switchboard/udp-batch';
+import { udpBatchAvailable } from '@switchboard/netio';
 import { TestTurnClient, until } from './client.js';
 import { startServer, udpPeer } from './fixtures.js';
 
@@ -77,7 +77,7 @@ test('CreatePermission to denied ranges gets 403; the relay is no proxy into pri
   assert.equal((await c.createPermission({ family: 4, address: '198.51.100.1', port: 9 })).error, undefined);
 });
 
-for (const udpIo of ['batch', 'dgram'] as const) test(`${udpIo} I/O: relaying works end to end over channels and Data indications, only for permitted peers`, { skip: udpIo === 'batch' && !udpBatchAvailable() && 'udp-batch addon not built' }, async () => {
+for (const udpIo of ['batch', 'dgram'] as const) test(`${udpIo} I/O: relaying works end to end over channels and Data indications, only for permitted peers`, { skip: udpIo === 'batch' && !udpBatchAvailable() && 'netio addon not built' }, async () => {
   const { server, port } = await startServer({ allowLoopbackPeers: true, udpIo });
   cleanups.push(() => server.stop());
   const peer = await udpPeer();

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { reusePortAvailable } from '@switchboard/reuseport';
+import { reusePortAvailable } from '@switchboard/netio';
 import { TestTurnClient, until } from './client.js';
 import { startServer, udpPeer } from './fixtures.js';
 

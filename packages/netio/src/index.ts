@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isIPv4 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -59,7 +60,7 @@ type Handle = object & { readonly __udpBatch: unique symbol };
 
 /** The native half: present when node-gyp built it at install time. */
 interface Native {
-  openUdp4(address: string, port: number, reusePort: boolean): number;
+  openSocket(type: 'udp' | 'tcp', address: string, port: number, reusePort: boolean, backlog: number): number;
   localPort(fd: number): number;
   setBuffers(fd: number, rcvbuf: number, sndbuf: number): void;
   createBatch(slots: number, slotSize: number, sendSlots: number, onBatch: (count: number) => void): Handle;
@@ -78,7 +79,7 @@ function load(): Native | null {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const require = createRequire(import.meta.url);
   try {
-    native = require(path.join(here, '..', 'build', 'Release', 'udp_batch.node')) as Native;
+    native = require(path.join(here, '..', 'build', 'Release', 'netio.node')) as Native;
   } catch {
     native = null;
   }
@@ -87,7 +88,7 @@ function load(): Native | null {
 
 function need(): Native {
   const n = load();
-  if (!n) throw Object.assign(new Error('udp-batch addon is not built'), { code: 'SB_ERR_UDP_BATCH_UNAVAILABLE' });
+  if (!n) throw Object.assign(new Error('netio addon is not built'), { code: 'SB_ERR_UDP_BATCH_UNAVAILABLE' });
   return n;
 }
 
@@ -103,7 +104,21 @@ export function udpBatchAvailable(): boolean {
  * `code` 'SB_ERR_UDP'. `errno` (negative) and `syscall` are set too.
  */
 export function openUdp4(address: string, port: number, reusePort = false): number {
-  return need().openUdp4(address, port, reusePort);
+  if (!isIPv4(address)) throw Object.assign(new Error(`not an IPv4 address: ${address}`), { code: 'SB_ERR_UDP' });
+  return need().openSocket('udp', address, port, reusePort, 0);
+}
+
+/**
+ * A bound socket (listening, for TCP) of either family with SO_REUSEPORT, for Node to wrap:
+ * dgram `bind({ fd })` or net `listen({ fd })`. Node 20's dgram cannot share a port itself.
+ */
+export function openReusePort(type: 'udp' | 'tcp', address: string, port: number, backlog = 511): number {
+  return need().openSocket(type, address, port, true, backlog);
+}
+
+/** True when sockets can share a port across threads here (Linux, addon built). */
+export function reusePortAvailable(): boolean {
+  return udpBatchAvailable();
 }
 
 /** The local port a descriptor is bound to. */

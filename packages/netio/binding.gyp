@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "udp_batch",
-      "sources": ["native/udp_batch.c"],
+      "target_name": "netio",
+      "sources": ["native/netio.c"],
       "cflags!": ["-O3"],
       "cflags": ["-O2", "-Wall"]
     }

@@ -123,7 +123,7 @@ static int get_i32(napi_env env, napi_value v, int32_t* out) {
 static batch* get_batch(napi_env env, napi_value v) {
   void* p = NULL;
   if (napi_unwrap(env, v, &p) != napi_ok || p == NULL) {
-    napi_throw_type_error(env, NULL, "not a udp-batch handle");
+    napi_throw_type_error(env, NULL, "not a netio batch handle");
     return NULL;
   }
   return (batch*)p;
@@ -289,45 +289,68 @@ static void on_readable(uv_poll_t* h, int status, int events) {
 
 // ---------- exported functions ----------
 
-// openUdp4(address, port, reusePort) -> fd
-static napi_value js_open_udp4(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+// openSocket(type: 'udp'|'tcp', address, port, reusePort, backlog) -> fd: a bound, non-blocking,
+// close-on-exec socket (listening, for TCP). With reusePort, SO_REUSEPORT lets several threads
+// bind the same port and Linux spreads flows between them by their 4-tuple.
+static napi_value js_open_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char addr[64] = {0};
+  char type[8] = {0}, addr[64] = {0};
   size_t len;
-  int32_t port = 0;
+  int32_t port = 0, backlog = 511;
   bool reuse = false;
-  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], addr, sizeof addr, &len) != napi_ok ||
-      !get_i32(env, argv[1], &port)) {
-    napi_throw_type_error(env, NULL, "openUdp4(address: string, port: number, reusePort: boolean)");
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], type, sizeof type, &len) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], addr, sizeof addr, &len) != napi_ok || !get_i32(env, argv[2], &port) ||
+      (strcmp(type, "udp") != 0 && strcmp(type, "tcp") != 0)) {
+    napi_throw_type_error(env, NULL, "openSocket(type: 'udp'|'tcp', address: string, port: number, reusePort?: boolean, backlog?: number)");
     return NULL;
   }
-  if (argc > 2) napi_get_value_bool(env, argv[2], &reuse);
+  if (argc > 3) napi_get_value_bool(env, argv[3], &reuse);
+  if (argc > 4) get_i32(env, argv[4], &backlog);
   if (port < 0 || port > 65535) {
     napi_throw_range_error(env, NULL, "port must be 0..65535");
     return NULL;
   }
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)port);
-  if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) return throw_code(env, "SB_ERR_UDP", "not an IPv4 address", NULL, 0);
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_sys(env, "socket", errno, 0);
-  if (reuse) {
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
-      int e = errno;
-      close(fd);
-      return throw_sys(env, "setsockopt", e, 0);
-    }
+  int tcp = strcmp(type, "tcp") == 0;
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  struct sockaddr_in* v4 = (struct sockaddr_in*)&ss;
+  struct sockaddr_in6* v6 = (struct sockaddr_in6*)&ss;
+  int family;
+  if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+    family = AF_INET;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    sslen = sizeof *v4;
+  } else if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+    family = AF_INET6;
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+    sslen = sizeof *v6;
+  } else {
+    return throw_code(env, "SB_ERR_UDP", "not an IP address", NULL, 0);
   }
-  if (bind(fd, (struct sockaddr*)&sa, sizeof sa) < 0) {
+  int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_sys(env, "socket", errno, 0);
+  int one = 1;
+  if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
+      ((reuse || tcp) && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)) {
+    int e = errno;
+    close(fd);
+    return throw_sys(env, "setsockopt", e, 0);
+  }
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind(fd, (struct sockaddr*)&ss, sslen) < 0) {
     int e = errno;
     close(fd);
     return throw_sys(env, "bind", e, 1);
+  }
+  if (tcp && listen(fd, backlog) < 0) {
+    int e = errno;
+    close(fd);
+    return throw_sys(env, "listen", e, 1);
   }
   napi_value out;
   napi_create_int32(env, fd, &out);
@@ -735,7 +758,7 @@ static napi_value js_close_batch(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"openUdp4", NULL, js_open_udp4, NULL, NULL, NULL, napi_default, NULL},
+    {"openSocket", NULL, js_open_socket, NULL, NULL, NULL, napi_default, NULL},
     {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_default, NULL},
     {"setBuffers", NULL, js_set_buffers, NULL, NULL, NULL, napi_default, NULL},
     {"createBatch", NULL, js_create_batch, NULL, NULL, NULL, napi_default, NULL},

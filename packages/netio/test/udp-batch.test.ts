@@ -11,7 +11,7 @@ import {
   OP_IP, OP_LENGTH, OP_OFFSET, OP_PORT, OP_SOCK, OP_WORDS, openUdp4, setSocketBuffers, UdpBatch, udpBatchAvailable,
 } from '../src/index.ts';
 
-const skip = !udpBatchAvailable() && 'udp-batch addon not built (run node-gyp rebuild in packages/udp-batch)';
+const skip = !udpBatchAvailable() && 'netio addon not built (run npm run install in packages/netio)';
 const LOOPBACK = ip4ToInt('127.0.0.1');
 
 const cleanups: (() => unknown)[] = [];

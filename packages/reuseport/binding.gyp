@@ -1,9 +1,0 @@
-{
-  "targets": [
-    {
-      "target_name": "reuseport",
-      "sources": ["native/reuseport.c"],
-      "cflags": ["-O2", "-Wall"]
-    }
-  ]
-}
