@@ -60,7 +60,8 @@ const HELP = `bench/turn-vs-coturn.ts: Switchboard vs coturn TURN relay under tu
   --fixed R1,R2,..        UDP ChannelData rates (msgs/s) run for both servers (env BENCH_FIXED_RATES;
                           default 10000,25000,40000,50000; quick 50000). Rates up to 25000 use -z 2,
                           above -z 1; -m = rate x z / 1000
-  --max-rate R            highest rate the search tries (env BENCH_MAX_RATE; default 150000)
+  --max-rate R            highest rate the search tries (env BENCH_MAX_RATE; default 150000); the search
+                          steps are the highest fixed rate + 10000, then every 15000 (60k, 75k, 90k, ...)
   --no-refine             no midpoint runs between the last no-loss and the first lossy rate
   --secondary-rate R      rate for the Send-indication and TCP rows (env BENCH_SECONDARY_RATE; default 25000, quick 20000)
   --no-secondary          skip the Send-indication and TCP rows
@@ -128,7 +129,9 @@ function parseOptions(argv: string[]): Options {
   for (const r of fixedRates) rateToLoad(r, 'channel', 1, 170); // validates
   const grid = quick
     ? [...fixedRates]
-    : [...new Set([...fixedRates, ...Array.from({ length: 30 }, (_, i) => 60_000 + i * 10_000)])].filter((r) => r <= Math.max(maxRate, ...fixedRates));
+    : [...new Set([...fixedRates, ...Array.from({ length: 40 }, (_, i) => Math.max(...fixedRates) + 10_000 + i * 15_000)])].filter(
+        (r) => r <= Math.max(maxRate, ...fixedRates),
+      );
   grid.sort((a, b) => a - b);
   const only = value('only');
   if (only && only !== 'switchboard' && only !== 'coturn') throw new Error('--only: switchboard or coturn');

@@ -259,6 +259,7 @@ export function startPeer(port: number, opts: Partial<StartProcessOptions> & { h
   return startProcess('turnutils_peer', ['-L', host, '-p', String(port)], {
     name: `turnutils_peer:${port}`,
     readyUdpPort: port,
+    readyHost: host,
     timeoutMs: 10_000,
     ...opts,
   });

@@ -45,6 +45,8 @@ export interface StartProcessOptions {
   readyPattern?: RegExp;
   /** Resolve once 127.0.0.1:port answers a STUN binding request over UDP (any reply). */
   readyUdpPort?: number;
+  /** Address the readiness probes target (default 127.0.0.1). */
+  readyHost?: string;
   /** Resolve once 127.0.0.1:port accepts a TCP connection. */
   readyTcpPort?: number;
   /** Bound for reaching readiness (default 10 s). */
@@ -231,7 +233,7 @@ export async function startProcess(cmd: string, args: readonly string[], opts: S
     exitedEarly.catch(() => undefined);
     if (opts.readyPattern) await proc.waitForOutput(opts.readyPattern, remaining());
     if (opts.readyUdpPort !== undefined) {
-      await Promise.race([waitForUdpStun(opts.readyUdpPort, { timeoutMs: remaining() }), exitedEarly]);
+      await Promise.race([waitForUdpStun(opts.readyUdpPort, { host: opts.readyHost, timeoutMs: remaining() }), exitedEarly]);
     }
     if (opts.readyTcpPort !== undefined) {
       await Promise.race([waitForTcpPort(opts.readyTcpPort, { timeoutMs: remaining() }), exitedEarly]);
@@ -303,7 +305,7 @@ export function waitForUdpStun(
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const intervalMs = opts.intervalMs ?? 100;
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
+    const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     let settled = false;
     const finish = (err: Error | null, msg?: Buffer) => {
       if (settled) return;

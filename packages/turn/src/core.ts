@@ -532,15 +532,19 @@ export class TurnCore {
     const transport = getAttribute(msg, Attr.RequestedTransport);
     if (!transport) return err(400, 'Missing REQUESTED-TRANSPORT');
     let protocol: number;
-    let family: 4 | 6 = client.family === 6 && this.opts.relayFamilies.includes(6) ? 6 : 4;
+    // RFC 8656 §7.2: IPv4 unless REQUESTED-ADDRESS-FAMILY says otherwise. A RESERVATION-TOKEN
+    // carries the family of the reservation; this core relays one family, so that is its own.
+    const tokenFamily: 4 | 6 = this.opts.relayFamilies.includes(4) ? 4 : 6;
+    let family: 4 | 6 = 4;
     let additionalFamilyRefused = false;
     try {
       protocol = decodeRequestedTransport(transport);
       const fam = getAttribute(msg, Attr.RequestedAddressFamily);
       const additional = getAttribute(msg, Attr.AdditionalAddressFamily);
       if (fam && additional) return err(400, 'REQUESTED-ADDRESS-FAMILY with ADDITIONAL-ADDRESS-FAMILY');
+      if (fam && getAttribute(msg, Attr.ReservationToken)) return err(400, 'REQUESTED-ADDRESS-FAMILY with RESERVATION-TOKEN');
       if (fam) family = decodeRequestedAddressFamily(fam);
-      else family = 4;
+      else if (getAttribute(msg, Attr.ReservationToken)) family = tokenFamily;
       if (additional) {
         // RFC 8656 §7.2: it may only ask for IPv6 (the IPv4 relay is implied).
         if (decodeRequestedAddressFamily(additional) !== 6) return err(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
