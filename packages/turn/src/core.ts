@@ -8,18 +8,14 @@ import {
   decodeChannelNumber,
   decodeRequestedAddressFamily,
   decodeRequestedTransport,
-  decodeString,
   decodeU32,
   decodeXorAddress,
   getAttribute,
-  isComprehensionRequired,
   Method,
   StunClass,
   StunWriter,
   tryDecodeStun,
   verifyFingerprint,
-  verifyMessageIntegrity,
-  verifyMessageIntegritySha256,
   type StunMessage,
   type TransportAddress,
 } from '@switchboard/stun';
@@ -31,7 +27,9 @@ import type { Credentials } from './credentials.js';
 import { NonceIssuer } from './nonce.js';
 import type { PeerPolicy } from './policy.js';
 import { OutputRing } from './ring.js';
-import { TransactionCache } from './transaction-cache.js';
+import { Authenticator, type Auth } from './auth.js';
+import { unknownAttributes } from './attributes.js';
+import { REASONS, Responder, UNSIGNED, type Signing } from './responder.js';
 
 export interface TurnHost {
   /** Sends to a client on the transport it used. The bytes stay valid for ring-size more sends. */
@@ -69,49 +67,17 @@ export interface TurnCoreOptions {
 
 export const LIFETIME = { allocationDefault: 600, allocationMax: 3600, permission: 300, channel: 600 } as const;
 
-/**
- * Requests' attributes this server understands; any other comprehension-required one gets 420.
- * DONT-FRAGMENT is left out on purpose: Node cannot set DF per datagram, and RFC 8656 §7.2 says
- * a server that cannot must treat it as unknown.
- */
-const KNOWN_ATTRS = new Set<number>([
-  Attr.Username, Attr.MessageIntegrity, Attr.MessageIntegritySha256, Attr.Realm, Attr.Nonce, Attr.Fingerprint,
-  Attr.Software, Attr.Lifetime, Attr.XorPeerAddress, Attr.Data, Attr.RequestedTransport, Attr.RequestedAddressFamily,
-  Attr.EvenPort, Attr.ChannelNumber, Attr.Priority, Attr.UseCandidate, Attr.IceControlled, Attr.IceControlling,
-  Attr.AdditionalAddressFamily, Attr.PasswordAlgorithm, Attr.XorMappedAddress, Attr.MappedAddress, Attr.ReservationToken,
-]);
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 420: 'Unknown Attribute', 437: 'Allocation Mismatch',
-  438: 'Stale Nonce', 440: 'Address Family not Supported', 441: 'Wrong Credentials', 442: 'Unsupported Transport Protocol',
-  443: 'Peer Address Family Mismatch', 486: 'Allocation Quota Reached', 500: 'Server Error', 508: 'Insufficient Capacity',
-};
-
-interface Auth {
-  username: string;
-  quotaUser: string;
-  key: Uint8Array;
-  sha256: boolean;
-}
-
-/** How a response is signed: with the requester's key, and FINGERPRINT always. */
-interface Signing {
-  key: Uint8Array | null;
-  sha256: boolean;
-}
-
-const UNSIGNED: Signing = { key: null, sha256: false };
 const UDP_PROTOCOL = 17;
 
 export class TurnCore {
   readonly counters: Float64Array;
   private readonly opts: Required<Omit<TurnCoreOptions, 'counters' | 'nonceSecret' | 'nonceLifetimeMs'>>;
-  private readonly nonces: NonceIssuer;
   private readonly host: TurnHost;
-  private readonly writer = new StunWriter(2048);
+  /** Builds, signs, sends and remembers responses (one writer, reused for indications too). */
+  private readonly out: Responder;
+  private readonly auth: Authenticator;
+  private readonly writer: StunWriter;
   private readonly ring = new OutputRing(512, 2048);
-  /** RFC 8489 §6.3.1: clients retransmit for up to 39.5 s, so responses are kept 40 s. */
-  private readonly txCache = new TransactionCache(20_000, 40_000);
   private readonly allocations = new Map<string, Allocation>();
   /** UDP allocations by client port, then address: the relay path's lookup. */
   private readonly udpByPort = new Map<number, Map<string, Allocation>>();
@@ -133,8 +99,10 @@ export class TurnCore {
       maxChannelsPerAllocation: opts.maxChannelsPerAllocation ?? 256,
     };
     this.counters = opts.counters ?? createCounters();
-    this.nonces = new NonceIssuer(opts.nonceSecret, opts.nonceLifetimeMs);
     this.host = host;
+    this.out = new Responder(host, this.opts.software);
+    this.writer = this.out.writer;
+    this.auth = new Authenticator(opts.credentials, new NonceIssuer(opts.nonceSecret, opts.nonceLifetimeMs), this.counters, this.out, host);
     this.now = now;
     crypto.getRandomValues(this.indicationTx);
   }
@@ -212,7 +180,7 @@ export class TurnCore {
     const peerAttr = getAttribute(msg, Attr.XorPeerAddress);
     const data = getAttribute(msg, Attr.Data);
     // RFC 8489 §6.3.2: an indication with an unknown comprehension-required attribute is dropped.
-    if (!alloc || alloc.state !== 'active' || !peerAttr || !data || this.unknownAttributes(msg)) {
+    if (!alloc || alloc.state !== 'active' || !peerAttr || !data || unknownAttributes(msg)) {
       this.counters[C.droppedMalformed]++;
       return;
     }
@@ -326,7 +294,7 @@ export class TurnCore {
     w.addU32(Attr.Lifetime, p.lifetimeSec);
     if (reservationToken) w.addBytes(Attr.ReservationToken, hexBytes(reservationToken));
     w.addXorAddress(Attr.XorMappedAddress, clientAddress(alloc.client));
-    this.finishAndSend(alloc.client, p.transactionId, { key: alloc.key, sha256: p.sha256 }, true);
+    this.out.finish(alloc.client, p.transactionId, { key: alloc.key, sha256: p.sha256 }, true, this.now);
     this.host.log?.('info', 'allocation created', {
       id: alloc.id, client: alloc.client.key, username: alloc.username, relay: `${relay.address}:${relay.port}`, lifetime: p.lifetimeSec,
     });
@@ -338,7 +306,7 @@ export class TurnCore {
     if (alloc.state !== 'pending' || !p) return;
     this.forget(alloc);
     this.counters[C.allocateErrors]++;
-    this.sendError(alloc.client, Method.Allocate, p.transactionId, code, reason, { key: alloc.key, sha256: p.sha256 }, true);
+    this.out.error(alloc.client, Method.Allocate, p.transactionId, code, reason, { key: alloc.key, sha256: p.sha256 }, true, this.now);
     this.host.log?.('warn', 'allocation refused', { client: alloc.client.key, username: alloc.username, code, reason });
   }
 
@@ -369,7 +337,7 @@ export class TurnCore {
         alloc.tokensToClient = Math.min(cap, alloc.tokensToClient + (cap * elapsed) / 1000);
       }
     }
-    this.txCache.sweep(now);
+    this.out.sweep(now);
   }
 
   /** Closes every allocation (shutdown). */
@@ -386,20 +354,16 @@ export class TurnCore {
   // ---- requests ---------------------------------------------------------------------
 
   private handleRequest(client: ClientRef, msg: StunMessage): void {
-    const cached = this.txCache.get(client.key, msg.transactionId, this.now);
-    if (cached) {
-      this.sendCopy(client, cached);
-      return;
-    }
+    if (this.out.resend(client, msg.transactionId, this.now)) return;
     if (msg.method === Method.Binding) {
       this.handleBinding(client, msg);
       return;
     }
     if (msg.method !== Method.Allocate && msg.method !== Method.Refresh && msg.method !== Method.CreatePermission && msg.method !== Method.ChannelBind) {
-      this.sendError(client, msg.method, msg.transactionId, 400, 'Unknown method', UNSIGNED, false);
+      this.out.error(client, msg.method, msg.transactionId, 400, 'Unknown method', UNSIGNED, false, this.now);
       return;
     }
-    const auth = this.authenticate(client, msg);
+    const auth = this.auth.authenticate(client, msg, this.now);
     if (!auth) return;
     const signing: Signing = { key: auth.key, sha256: auth.sha256 };
     if (!this.checkUnknownAttributes(client, msg, signing)) return;
@@ -407,7 +371,7 @@ export class TurnCore {
     // 441 is for requests on an allocation; an Allocate on a used 5-tuple gets 437 below.
     if (alloc && msg.method !== Method.Allocate && alloc.username !== auth.username) {
       this.counters[C.authFailWrongCredentials]++;
-      this.sendError(client, msg.method, msg.transactionId, 441, REASONS[441], signing, true);
+      this.refuse(client, msg, 441, signing);
       return;
     }
     switch (msg.method) {
@@ -429,7 +393,7 @@ export class TurnCore {
   private handleBinding(client: ClientRef, msg: StunMessage): void {
     let signing = UNSIGNED;
     if (getAttribute(msg, Attr.MessageIntegrity) || getAttribute(msg, Attr.MessageIntegritySha256)) {
-      const auth = this.authenticate(client, msg);
+      const auth = this.auth.authenticate(client, msg, this.now);
       if (!auth) return;
       signing = { key: auth.key, sha256: auth.sha256 };
     }
@@ -438,90 +402,25 @@ export class TurnCore {
     const mapped = clientAddress(client);
     w.addXorAddress(Attr.XorMappedAddress, mapped);
     w.addAddress(Attr.MappedAddress, mapped);
-    this.finishAndSend(client, msg.transactionId, signing, false);
-  }
-
-  private unknownAttributes(msg: StunMessage): number[] | null {
-    let unknown: number[] | null = null;
-    for (const a of msg.attributes) {
-      if (isComprehensionRequired(a.type) && !KNOWN_ATTRS.has(a.type) && !unknown?.includes(a.type)) (unknown ??= []).push(a.type);
-    }
-    return unknown;
+    this.out.finish(client, msg.transactionId, signing, false, this.now);
   }
 
   private checkUnknownAttributes(client: ClientRef, msg: StunMessage, signing: Signing): boolean {
-    const unknown = this.unknownAttributes(msg);
+    const unknown = unknownAttributes(msg);
     if (!unknown) return true;
     this.host.log?.('debug', 'unknown attributes', { client: client.key, method: msg.method, types: unknown.map((t) => `0x${t.toString(16)}`) });
     const w = this.writer.start(msg.method, StunClass.ErrorResponse, msg.transactionId);
     w.addErrorCode(420, REASONS[420]);
     w.addUnknownAttributes(unknown);
-    this.finishAndSend(client, msg.transactionId, signing, false);
+    this.out.finish(client, msg.transactionId, signing, false, this.now);
     return false;
-  }
-
-  /** Long-term credential checks (RFC 8489 §9.2.4); answers the client itself on failure. */
-  private authenticate(client: ClientRef, msg: StunMessage): Auth | null {
-    const mi = getAttribute(msg, Attr.MessageIntegrity);
-    const mi256 = getAttribute(msg, Attr.MessageIntegritySha256);
-    if (!mi && !mi256) {
-      this.challenge(client, msg, 401, REASONS[401]);
-      return null;
-    }
-    const usernameAttr = getAttribute(msg, Attr.Username);
-    const realmAttr = getAttribute(msg, Attr.Realm);
-    const nonceAttr = getAttribute(msg, Attr.Nonce);
-    if (!usernameAttr || !realmAttr || !nonceAttr) {
-      this.counters[C.authFailBadRequest]++;
-      this.sendError(client, msg.method, msg.transactionId, 400, 'Missing USERNAME, REALM or NONCE', UNSIGNED, false);
-      return null;
-    }
-    let username: string, realm: string, nonce: string;
-    try {
-      username = decodeString(usernameAttr);
-      realm = decodeString(realmAttr);
-      nonce = decodeString(nonceAttr);
-    } catch {
-      this.counters[C.authFailBadRequest]++;
-      this.sendError(client, msg.method, msg.transactionId, 400, REASONS[400], UNSIGNED, false);
-      return null;
-    }
-    const creds = this.opts.credentials;
-    if (this.nonces.check(nonce, client.key, this.now) !== 'valid') {
-      this.counters[C.authFailStaleNonce]++;
-      this.challenge(client, msg, 438, REASONS[438]);
-      return null;
-    }
-    const found = realm === creds.realm ? creds.lookup(username, this.now) : ({ ok: false, reason: 'unknown_user' } as const);
-    if (!found.ok) {
-      this.counters[found.reason === 'expired_credentials' ? C.authFailExpired : C.authFailUnknownUser]++;
-      this.challenge(client, msg, 401, found.reason === 'expired_credentials' ? 'Credentials expired' : REASONS[401]);
-      this.host.log?.('warn', 'auth failed', { client: client.key, username, reason: found.reason });
-      return null;
-    }
-    for (const key of found.keys) {
-      const ok = mi256 ? verifyMessageIntegritySha256(msg, key) : verifyMessageIntegrity(msg, key);
-      if (ok) return { username, quotaUser: found.quotaUser, key, sha256: !!mi256 };
-    }
-    this.counters[C.authFailBadIntegrity]++;
-    this.challenge(client, msg, 401, REASONS[401]);
-    this.host.log?.('warn', 'auth failed', { client: client.key, username, reason: 'bad_integrity' });
-    return null;
-  }
-
-  private challenge(client: ClientRef, msg: StunMessage, code: 401 | 438, reason: string): void {
-    const w = this.writer.start(msg.method, StunClass.ErrorResponse, msg.transactionId);
-    w.addErrorCode(code, reason);
-    w.addString(Attr.Realm, this.opts.credentials.realm);
-    w.addString(Attr.Nonce, this.nonces.issue(client.key, this.now));
-    this.finishAndSend(client, msg.transactionId, UNSIGNED, false);
   }
 
   private handleAllocate(client: ClientRef, msg: StunMessage, auth: Auth, existing: Allocation | undefined): void {
     const signing: Signing = { key: auth.key, sha256: auth.sha256 };
     const err = (code: number, reason = REASONS[code]) => {
       this.counters[C.allocateErrors]++;
-      this.sendError(client, msg.method, msg.transactionId, code, reason, signing, true);
+      this.out.error(client, msg.method, msg.transactionId, code, reason, signing, true, this.now);
     };
     if (existing) {
       // A retransmission of the Allocate that is still pending is absorbed; anything else mismatches.
@@ -586,17 +485,17 @@ export class TurnCore {
 
   private handleRefresh(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
     if (!alloc || alloc.state !== 'active') {
-      this.sendError(client, msg.method, msg.transactionId, 437, REASONS[437], signing, true);
+      this.refuse(client, msg, 437, signing);
       return;
     }
     const fam = getAttribute(msg, Attr.RequestedAddressFamily);
     try {
       if (fam && decodeRequestedAddressFamily(fam) !== alloc.family) {
-        this.sendError(client, msg.method, msg.transactionId, 443, REASONS[443], signing, true);
+        this.refuse(client, msg, 443, signing);
         return;
       }
     } catch {
-      this.sendError(client, msg.method, msg.transactionId, 400, REASONS[400], signing, true);
+      this.refuse(client, msg, 400, signing);
       return;
     }
     const lifetimeAttr = getAttribute(msg, Attr.Lifetime);
@@ -607,7 +506,7 @@ export class TurnCore {
     }
     const w = this.writer.start(Method.Refresh, StunClass.SuccessResponse, msg.transactionId);
     w.addU32(Attr.Lifetime, lifetimeSec);
-    this.finishAndSend(client, msg.transactionId, signing, true);
+    this.out.finish(client, msg.transactionId, signing, true, this.now);
     if (lifetimeSec === 0) {
       this.host.log?.('info', 'allocation deleted', { id: alloc.id, client: client.key });
       this.close(alloc);
@@ -625,22 +524,22 @@ export class TurnCore {
       try {
         peer = decodeXorAddress(a.value, msg.transactionId);
       } catch {
-        this.sendError(client, msg.method, msg.transactionId, 400, 'Bad XOR-PEER-ADDRESS', signing, true);
+        this.refuse(client, msg, 400, signing, 'Bad XOR-PEER-ADDRESS');
         return null;
       }
       if (peer.family !== alloc.family) {
-        this.sendError(client, msg.method, msg.transactionId, 443, REASONS[443], signing, true);
+        this.refuse(client, msg, 443, signing);
         return null;
       }
       if (!this.opts.policy.allows(peer.address)) {
         this.host.log?.('warn', 'peer refused', { client: client.key, peer: peer.address });
-        this.sendError(client, msg.method, msg.transactionId, 403, 'Peer address not allowed', signing, true);
+        this.refuse(client, msg, 403, signing, 'Peer address not allowed');
         return null;
       }
       peers.push(peer);
     }
     if (peers.length === 0) {
-      this.sendError(client, msg.method, msg.transactionId, 400, 'Missing XOR-PEER-ADDRESS', signing, true);
+      this.refuse(client, msg, 400, signing, 'Missing XOR-PEER-ADDRESS');
       return null;
     }
     return peers;
@@ -648,14 +547,14 @@ export class TurnCore {
 
   private handleCreatePermission(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
     if (!alloc || alloc.state !== 'active') {
-      this.sendError(client, msg.method, msg.transactionId, 437, REASONS[437], signing, true);
+      this.refuse(client, msg, 437, signing);
       return;
     }
     const peers = this.peersOf(client, msg, signing, alloc);
     if (!peers) return;
     const fresh = peers.filter((p) => !alloc.permissions.has(p.address)).length;
     if (alloc.permissions.size + fresh > this.opts.maxPermissionsPerAllocation) {
-      this.sendError(client, msg.method, msg.transactionId, 508, 'Too many permissions', signing, true);
+      this.refuse(client, msg, 508, signing, 'Too many permissions');
       return;
     }
     const expiresAt = this.now + LIFETIME.permission * 1000;
@@ -664,12 +563,12 @@ export class TurnCore {
       alloc.permit(p.address, expiresAt);
     }
     this.writer.start(Method.CreatePermission, StunClass.SuccessResponse, msg.transactionId);
-    this.finishAndSend(client, msg.transactionId, signing, true);
+    this.out.finish(client, msg.transactionId, signing, true, this.now);
   }
 
   private handleChannelBind(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
     if (!alloc || alloc.state !== 'active') {
-      this.sendError(client, msg.method, msg.transactionId, 437, REASONS[437], signing, true);
+      this.refuse(client, msg, 437, signing);
       return;
     }
     const numberAttr = getAttribute(msg, Attr.ChannelNumber);
@@ -681,7 +580,7 @@ export class TurnCore {
     }
     // RFC 8656 narrowed channels to 0x4000-0x4FFF; RFC 5766 clients (coturn's tools) use up to 0x7FFF.
     if (number < 0x4000 || number > 0x7fff) {
-      this.sendError(client, msg.method, msg.transactionId, 400, 'Bad CHANNEL-NUMBER', signing, true);
+      this.refuse(client, msg, 400, signing, 'Bad CHANNEL-NUMBER');
       return;
     }
     const peers = this.peersOf(client, msg, signing, alloc);
@@ -690,11 +589,11 @@ export class TurnCore {
     const byNumber = alloc.channels.get(number);
     const byPeer = alloc.channelForPeer(peer.address, peer.port);
     if ((byNumber && byNumber !== byPeer) || (byPeer && byPeer !== byNumber)) {
-      this.sendError(client, msg.method, msg.transactionId, 400, 'Channel or peer already bound', signing, true);
+      this.refuse(client, msg, 400, signing, 'Channel or peer already bound');
       return;
     }
     if (!byNumber && alloc.channels.size >= this.opts.maxChannelsPerAllocation) {
-      this.sendError(client, msg.method, msg.transactionId, 508, 'Too many channels', signing, true);
+      this.refuse(client, msg, 508, signing, 'Too many channels');
       return;
     }
     const now = this.now;
@@ -707,7 +606,12 @@ export class TurnCore {
       this.counters[C.channels]++;
     }
     this.writer.start(Method.ChannelBind, StunClass.SuccessResponse, msg.transactionId);
-    this.finishAndSend(client, msg.transactionId, signing, true);
+    this.out.finish(client, msg.transactionId, signing, true, this.now);
+  }
+
+  /** An error response to a request, signed and kept for retransmissions. */
+  private refuse(client: ClientRef, msg: StunMessage, code: number, signing: Signing, reason = REASONS[code]): void {
+    this.out.error(client, msg.method, msg.transactionId, code, reason, signing, true, this.now);
   }
 
   // ---- bookkeeping ------------------------------------------------------------------
@@ -753,28 +657,6 @@ export class TurnCore {
     this.host.closeRelay(alloc);
   }
 
-  private sendError(client: ClientRef, method: number, tx: Uint8Array, code: number, reason: string, signing: Signing, cache: boolean): void {
-    this.writer.start(method, StunClass.ErrorResponse, tx).addErrorCode(code, reason);
-    this.finishAndSend(client, tx, signing, cache);
-  }
-
-  /** Signs what is in the writer, sends it, and keeps it for retransmissions if asked. */
-  private finishAndSend(client: ClientRef, tx: Uint8Array, signing: Signing, cache: boolean): void {
-    const w = this.writer;
-    w.addString(Attr.Software, this.opts.software);
-    if (signing.key) {
-      if (signing.sha256) w.addMessageIntegritySha256(signing.key);
-      else w.addMessageIntegrity(signing.key);
-    }
-    w.addFingerprint();
-    const bytes = w.toBytes();
-    if (cache) this.txCache.put(client.key, tx, bytes, this.now);
-    this.sendCopy(client, bytes);
-  }
-
-  private sendCopy(client: ClientRef, bytes: Uint8Array): void {
-    this.host.sendToClient(client, bytes, 0, bytes.length);
-  }
 }
 
 function clientAddress(client: ClientRef): TransportAddress {
