@@ -1,6 +1,6 @@
 // TURN benchmark: Switchboard against coturn under the same turnutils_uclient load, on this machine.
 //
-//   npm run bench:turn                 full run (about 6-10 minutes)
+//   npm run bench:turn                 full run (about 9 minutes)
 //   npm run bench:turn -- --quick      smoke run (about 2 minutes)
 //
 // See bench/README.md for what is measured, the options and how to read the table.
@@ -55,7 +55,7 @@ const HELP = `bench/turn-vs-coturn.ts: Switchboard vs coturn TURN relay under tu
 
   --quick                 smoke run, about 2 minutes (env BENCH_QUICK=1)
   --threads N             relay threads for both servers (env BENCH_THREADS; default: CPU count)
-  --seconds S             seconds each allocation sends (env BENCH_SECONDS; default 10, quick 6);
+  --seconds S             seconds each allocation sends (env BENCH_SECONDS; default 9, quick 6);
                           uclient starts each allocation 1-6 s late, so all send together for about S - 5 s
   --fixed R1,R2,..        UDP ChannelData rates (msgs/s) run for both servers (env BENCH_FIXED_RATES;
                           default 10000,25000,40000,50000; quick 50000). Rates up to 25000 use -z 2,
@@ -66,9 +66,10 @@ const HELP = `bench/turn-vs-coturn.ts: Switchboard vs coturn TURN relay under tu
   --secondary-rate R      rate for the Send-indication and TCP rows (env BENCH_SECONDARY_RATE; default 25000, quick 20000)
   --no-secondary          skip the Send-indication and TCP rows
   --length L              message length, -l (default 170)
-  --early-stop            after the last send, stop a client 3 s after the last message arrived instead of
-                          letting it wait 10 s for lost ones; loss then comes from its last rate line
-                          (default in --quick); --no-early-stop: always let uclient finish (default in full)
+  --no-early-stop         let every uclient run to its end. By default a client that has sent everything
+                          and received nothing more for 3 s is stopped instead of waiting its 10 s for lost
+                          messages (only lossy runs wait like that); their loss then comes from the last
+                          once-a-second line (sent - received) instead of the final lines
   --only switchboard|coturn   run one server only (no ratio)
   --sb-arg ARG            an extra argument for 'switchboard turn' (repeatable), e.g. --sb-arg=--udp-io=dgram
   --coturn-arg ARG        an extra argument for turnserver (repeatable)
@@ -93,7 +94,7 @@ function parseOptions(argv: string[]): Options {
     }
     return envName ? env[envName] : undefined;
   };
-  const known = new Set(['quick', 'threads', 'seconds', 'fixed', 'max-rate', 'no-refine', 'secondary-rate', 'no-secondary', 'length', 'early-stop', 'no-early-stop', 'only', 'sb-root', 'sb-arg', 'coturn-arg', 'no-netns', 'no-build', 'out', 'help']);
+  const known = new Set(['quick', 'threads', 'seconds', 'fixed', 'max-rate', 'no-refine', 'secondary-rate', 'no-secondary', 'length', 'no-early-stop', 'only', 'sb-root', 'sb-arg', 'coturn-arg', 'no-netns', 'no-build', 'out', 'help']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) continue;
@@ -138,7 +139,7 @@ function parseOptions(argv: string[]): Options {
   return {
     quick,
     threads: num('threads', 'BENCH_THREADS', os.cpus().length),
-    sendSeconds: num('seconds', 'BENCH_SECONDS', quick ? 6 : 10),
+    sendSeconds: num('seconds', 'BENCH_SECONDS', quick ? 6 : 9),
     fixedRates,
     gridRates: grid,
     maxRate,
@@ -146,7 +147,7 @@ function parseOptions(argv: string[]): Options {
     secondaryRate: num('secondary-rate', 'BENCH_SECONDARY_RATE', quick ? 20_000 : 25_000),
     secondaryModes: flag('no-secondary') ? [] : ['send', 'tcp'],
     length: num('length', undefined, 170),
-    earlyStopSec: flag('no-early-stop') ? 0 : flag('early-stop') || quick ? 3 : 0,
+    earlyStopSec: flag('no-early-stop') ? 0 : 3,
     relayMin: 20_000,
     relayMax: 29_999,
     netns: !flag('no-netns') && env.BENCH_NO_NETNS !== '1',

@@ -354,7 +354,7 @@ export class TurnCore {
   // ---- requests ---------------------------------------------------------------------
 
   private handleRequest(client: ClientRef, msg: StunMessage): void {
-    if (this.out.resend(client, msg.transactionId, this.now)) return;
+    if (this.out.resend(client, msg.method, msg.transactionId, this.now)) return;
     if (msg.method === Method.Binding) {
       this.handleBinding(client, msg);
       return;

@@ -1,7 +1,7 @@
 // Responses: built in one reused writer, signed with the requester's key, always
 // fingerprinted, sent, and kept for retransmissions of the same request.
 
-import { Attr, StunClass, StunWriter } from '@switchboard/stun';
+import { Attr, methodOf, StunClass, StunWriter } from '@switchboard/stun';
 import type { ClientRef } from './allocation.js';
 import { TransactionCache } from './transaction-cache.js';
 
@@ -48,7 +48,7 @@ export class Responder {
     }
     w.addFingerprint();
     const bytes = w.toBytes();
-    if (keep) this.cache.put(client.key, tx, bytes, now);
+    if (keep) this.cache.put(cacheKey(client, methodOf((bytes[0] << 8) | bytes[1])), tx, bytes, now);
     this.sender.sendToClient(client, bytes, 0, bytes.length);
   }
 
@@ -57,9 +57,12 @@ export class Responder {
     this.finish(client, tx, signing, keep, now);
   }
 
-  /** Answers a retransmitted request from the cache; false if this request is new. */
-  resend(client: ClientRef, tx: Uint8Array, now: number): boolean {
-    const bytes = this.cache.get(client.key, tx, now);
+  /**
+   * Answers a retransmitted request from the cache; false if this request is new. A request is
+   * a retransmission only with the same client, method and transaction id.
+   */
+  resend(client: ClientRef, method: number, tx: Uint8Array, now: number): boolean {
+    const bytes = this.cache.get(cacheKey(client, method), tx, now);
     if (!bytes) return false;
     this.sender.sendToClient(client, bytes, 0, bytes.length);
     return true;
@@ -68,4 +71,8 @@ export class Responder {
   sweep(now: number): void {
     this.cache.sweep(now);
   }
+}
+
+function cacheKey(client: ClientRef, method: number): string {
+  return `${client.key}#${method}`;
 }

@@ -316,6 +316,17 @@ test('Retransmitted Allocate after success: the identical response bytes, no sec
   assertError(c.request(Method.Allocate, { attrs: allocateAttrs() }), Method.Allocate, 437);
 });
 
+test('The same transaction id with another method is no retransmission: it is answered for itself', () => {
+  const h = setup();
+  const c = new TestClient(h);
+  c.challenge();
+  const tx = new Uint8Array(12).fill(0x6b);
+  assertSuccess(decodeResponse(c.sendRaw(c.build(Method.Allocate, { attrs: allocateAttrs(), tx }))[0].bytes), Method.Allocate);
+  const other = c.sendRaw(c.build(Method.Refresh, { tx }));
+  assert.equal(other.length, 1);
+  assertSuccess(decodeResponse(other[0].bytes), Method.Refresh);
+});
+
 test('A retransmission within the client\'s transaction timeout (39.5 s) still gets the cached success', () => {
   const h = setup();
   const c = new TestClient(h);
