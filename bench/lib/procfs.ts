@@ -145,8 +145,12 @@ export function udpSockets(): UdpSocket[] {
   return out;
 }
 
-/** Which part of the setup a UDP socket belongs to, by its local port. */
-export type SocketRole = 'listener' | 'relay' | 'peer' | 'client';
+/**
+ * Which part of the setup a UDP socket belongs to: by its local port (server listener, relay range,
+ * the peer's port and the one above it), or, for uclient's sockets, by being connected to the server
+ * port. 'other' is anything else (probes; on the host network, everyone else's sockets).
+ */
+export type SocketRole = 'listener' | 'relay' | 'peer' | 'client' | 'other';
 
 export interface DropTracker {
   /** Takes one snapshot of /proc/net/udp. */
@@ -162,12 +166,14 @@ export function dropTracker(ports: { listener: number; relayMin: number; relayMa
   const role = (s: UdpSocket): SocketRole =>
     s.localPort === ports.listener
       ? 'listener'
-      : s.localPort === ports.peer
+      : s.localPort === ports.peer || s.localPort === ports.peer + 1
         ? 'peer'
         : s.localPort >= ports.relayMin && s.localPort <= ports.relayMax
           ? 'relay'
-          : 'client';
-  const zero = (): Record<SocketRole, number> => ({ listener: 0, relay: 0, peer: 0, client: 0 });
+          : s.remotePort === ports.listener
+            ? 'client'
+            : 'other';
+  const zero = (): Record<SocketRole, number> => ({ listener: 0, relay: 0, peer: 0, client: 0, other: 0 });
   return {
     sample() {
       try {

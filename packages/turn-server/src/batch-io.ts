@@ -132,6 +132,15 @@ export class BatchIo implements UdpIo {
 
   // ---- sending ----------------------------------------------------------------------
 
+  cork(): void {
+    this.inBatch = true;
+  }
+
+  uncork(): void {
+    this.inBatch = false;
+    this.flush();
+  }
+
   sendToClient(client: ClientRef, buf: Uint8Array, offset: number, length: number): void {
     const c = client as BatchClient;
     this.enqueue(c.sockId, c.ip4, c.port, 0, 0, buf, offset, length);

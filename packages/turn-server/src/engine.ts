@@ -19,6 +19,7 @@ interface StreamClient extends ClientRef {
 }
 
 const MAX_STREAM_BUFFER = 1 << 20;
+const uncork = (stream: net.Socket) => stream.uncork();
 const STREAM_ALLOCATE_TIMEOUT_MS = 60_000;
 const TICK_MS = 250;
 
@@ -134,30 +135,13 @@ export class RelayEngine implements TurnHost {
     let pending: Buffer | null = null;
     stream.on('data', (chunk: Buffer) => {
       const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-      pending = null;
-      let off = 0;
-      while (off < buf.length) {
-        const view = buf.subarray(off);
-        const first = view[0];
-        let len: number;
-        if ((first & 0xc0) === 0x40) len = channelDataLength(view, true);
-        else if ((first & 0xc0) !== 0) len = -2;
-        else if (view.length < 8) len = -1;
-        else len = view[4] === 0x21 && view[5] === 0x12 && view[6] === 0xa4 && view[7] === 0x42 ? stunMessageLength(view) : -2;
-        if (len === -2) {
-          // Neither STUN (no magic cookie) nor ChannelData: the stream cannot be resynchronised.
-          this.opts.logger.debug({ client: client.key }, 'garbage on stream, closing');
-          stream.destroy();
-          return;
-        }
-        if (len < 0 || len > view.length) break;
-        this.core.handleClientMessage(client, buf, off, len);
-        off += len;
+      this.udp.cork?.();
+      try {
+        pending = this.deframe(client, stream, buf);
+      } finally {
+        this.udp.uncork?.();
       }
-      if (off < buf.length) {
-        pending = buf.subarray(off);
-        if (pending.length > MAX_STREAM_BUFFER) stream.destroy();
-      }
+      if (pending && pending.length > MAX_STREAM_BUFFER) stream.destroy();
     });
     // A connection that has not allocated within a while is closed, so idle sockets cannot pile up.
     const idle = setTimeout(() => {
@@ -172,6 +156,32 @@ export class RelayEngine implements TurnHost {
     });
   }
 
+  /**
+   * Hands every whole message in `buf` (STUN, or ChannelData padded to 4) to the core and
+   * returns the incomplete rest, or null. Garbage closes the stream: it cannot be resynchronised.
+   */
+  private deframe(client: StreamClient, stream: net.Socket, buf: Buffer): Buffer | null {
+    let off = 0;
+    while (off < buf.length) {
+      const view = buf.subarray(off);
+      const first = view[0];
+      let len: number;
+      if ((first & 0xc0) === 0x40) len = channelDataLength(view, true);
+      else if ((first & 0xc0) !== 0) len = -2;
+      else if (view.length < 8) len = -1;
+      else len = view[4] === 0x21 && view[5] === 0x12 && view[6] === 0xa4 && view[7] === 0x42 ? stunMessageLength(view) : -2;
+      if (len === -2) {
+        this.opts.logger.debug({ client: client.key }, 'garbage on stream, closing');
+        stream.destroy();
+        return null;
+      }
+      if (len < 0 || len > view.length) break;
+      this.core.handleClientMessage(client, buf, off, len);
+      off += len;
+    }
+    return off < buf.length ? buf.subarray(off) : null;
+  }
+
   // ---- TurnHost ---------------------------------------------------------------------
 
   sendToClient(client: ClientRef, buf: Uint8Array, offset: number, length: number): void {
@@ -182,6 +192,11 @@ export class RelayEngine implements TurnHost {
     const stream = (client as StreamClient).stream;
     // Past a megabyte queued the client is not reading: drop, as a UDP path would.
     if (stream.destroyed || stream.writableLength > MAX_STREAM_BUFFER) return;
+    // Cork for the rest of this tick, so a burst of frames leaves in one writev.
+    if (stream.writableCorked === 0) {
+      stream.cork();
+      process.nextTick(uncork, stream);
+    }
     stream.write(Buffer.from(buf.subarray(offset, offset + length)));
   }
 

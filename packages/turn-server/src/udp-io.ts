@@ -26,6 +26,9 @@ export interface UdpIo {
   sendChannelDataToClient?(client: ClientRef, channel: number, buf: Uint8Array, offset: number, length: number): void;
   sendToPeer(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset: number, length: number, ip4: number): void;
   close(): void;
+  /** Optional: hold sends until uncork() (a TCP read that carried many frames sends them at once). */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface UdpIoOptions {
