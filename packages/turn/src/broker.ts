@@ -107,15 +107,20 @@ export class AllocationBroker {
 
   /** Marks a granted port as taken by someone else (bind failed) and offers another in its place. */
   replace(user: string, badPort: number, evenPort: boolean, random: () => number = Math.random): Grant {
-    // The bad port stays marked used: another process holds it. The quota slot carries over.
+    // Another process holds badPort: keep it marked used so it is not offered again. The quota slot carries over.
+    const idx = badPort - this.opts.minPort;
+    if (idx >= 0 && idx < this.used.length && this.used[idx] === 0) {
+      this.used[idx] = 1;
+      this.usedCount++;
+    }
     const port = this.takePort(evenPort, random);
     if (port < 0) {
       this.release(user, -1);
       return { ok: false, code: 508, reason: 'no relay ports left' };
     }
-    void badPort;
     return { ok: true, port };
   }
+
 
   private takePort(even: boolean, random: () => number): number {
     const size = this.used.length;
