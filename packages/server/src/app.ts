@@ -1,13 +1,13 @@
 // The Switchboard process: every service the config enables, started in order and stopped
 // in reverse. Later issues add signaling, SFU and MCU here.
 
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
 import { ConfigError, type Config } from './config.js';
+import { devKeysFile, loadDevKeys } from './dev-keys.js';
 import { createHttpServer } from './http.js';
 import type { Logger } from './logger.js';
 import { createRegistry, registerTurnMetrics } from './metrics.js';
@@ -62,6 +62,8 @@ export function turnOptionsFrom(turn: Config['turn']): TurnServerOptions {
 export class Switchboard {
   readonly config: Config;
   readonly registry: Registry;
+  /** API key -> secret for access tokens: from config, or the dev pair in dev mode. */
+  apiKeys: Record<string, string> = {};
   turn: TurnServer | null = null;
   http: FastifyInstance | null = null;
   private readonly logger: Logger;
@@ -85,13 +87,21 @@ export class Switchboard {
 
   private async startServices(opts: StartOptions): Promise<void> {
     const cfg = this.config;
+    this.apiKeys = { ...cfg.auth.keys };
+    const dev = opts.devMode ? loadDevKeys() : null;
+    if (dev && Object.keys(this.apiKeys).length === 0) {
+      this.apiKeys[dev.keys.apiKey] = dev.keys.apiSecret;
+      this.logger.warn(
+        { apiKey: dev.keys.apiKey, apiSecret: dev.keys.apiSecret, keysFile: devKeysFile(), created: dev.created },
+        'dev mode: no API keys configured, using the dev key pair (switchboard token create uses it too)',
+      );
+    }
     if (cfg.turn.enabled) {
       const turnOpts = turnOptionsFrom(cfg.turn);
       if (Object.keys(turnOpts.users).length === 0 && turnOpts.authSecrets.length === 0) {
-        if (!opts.devMode) throw new ConfigError('turn: set turn.users or turn.staticAuthSecrets (nothing is relayed without authentication)');
-        const secret = randomBytes(24).toString('base64url');
-        turnOpts.authSecrets = [secret];
-        this.logger.warn({ staticAuthSecret: secret }, 'dev mode: generated a TURN REST secret for this run');
+        if (!dev) throw new ConfigError('turn: set turn.users or turn.staticAuthSecrets (nothing is relayed without authentication)');
+        turnOpts.authSecrets = [dev.keys.turnSecret];
+        this.logger.warn({ keysFile: devKeysFile() }, 'dev mode: TURN REST credentials use the dev secret');
       }
       this.turn = new TurnServer(turnOpts, this.logger);
       await this.turn.start();

@@ -17,6 +17,13 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    auth: z
+      .object({
+        /** API key -> secret; access tokens are HS256 JWTs signed with a secret, issued by its key. */
+        keys: z.record(z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'API keys are 3-64 letters, digits, _ or -'), z.string().min(16, 'secrets need at least 16 characters')).default({}),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -122,7 +129,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Input {
     const sectionSchema = unwrap(sections[section as keyof typeof sections]);
     const fieldSchema = (sectionSchema as unknown as { shape?: Record<string, z.ZodType> }).shape?.[field];
     if (!fieldSchema) throw new ConfigError(`${name}: no such setting ${section}.${field}`);
-    ((out[section] ??= {}) as Input)[field] = coerce(raw, fieldSchema);
+    let value: unknown;
+    try {
+      value = coerce(raw, fieldSchema);
+    } catch (err) {
+      throw new ConfigError(`${name}: ${(err as Error).message}`);
+    }
+    ((out[section] ??= {}) as Input)[field] = value;
   }
   return out;
 }
@@ -141,6 +154,16 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function coerce(raw: string, schema: z.ZodType): unknown {
   const kind = (unwrap(schema) as unknown as { def: { type: string } }).def.type;
   if (kind === 'array') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (kind === 'record') {
+    // KEY:VALUE pairs, comma-separated (SWITCHBOARD_AUTH_KEYS=key1:secret1,key2:secret2).
+    const out: Record<string, string> = {};
+    for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const i = pair.indexOf(':');
+      if (i <= 0) throw new ConfigError(`expected KEY:VALUE pairs, got ${JSON.stringify(pair)}`);
+      out[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+    }
+    return out;
+  }
   if (kind === 'boolean') return raw === 'true' || raw === '1' || raw === 'yes';
   if (kind === 'number') return Number(raw);
   if (kind === 'union') return /^\d+$/.test(raw) ? Number(raw) : raw;

@@ -2,6 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
@@ -41,9 +43,13 @@ test('serve runs STUN/TURN and HTTP with built-in defaults; /healthz and /metric
     SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
     SWITCHBOARD_TURN_LISTENING_PORT: String(base + 1),
     SWITCHBOARD_TURN_THREADS: '0',
+    SWITCHBOARD_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'sb-state-')),
   };
   const { child, out } = await start(['serve'], env);
-  assert.match(out(), /dev mode: generated a TURN REST secret/);
+  assert.match(out(), /dev mode: no API keys configured/);
+  assert.match(out(), /"apiKey":"SB[0-9A-Za-z]{12}"/);
+  // The dev key pair is kept for `token create`, readable by this user only.
+  assert.equal(statSync(path.join(env.SWITCHBOARD_STATE_DIR, 'dev-keys.json')).mode & 0o777, 0o600);
   const health = await fetch(`http://127.0.0.1:${base}/healthz`);
   assert.equal(health.status, 200);
   assert.deepEqual(await health.json(), { status: 'ok', services: { turn: true } });

@@ -53,6 +53,15 @@ test('a bad config names the field', () => {
   assert.throws(() => loadConfig({ file: path.join(dir, 'missing.yaml') }), /cannot read config file/);
 });
 
+test('API keys come from YAML or SWITCHBOARD_AUTH_KEYS; bad ones are named', () => {
+  assert.deepEqual(loadConfig({ env: { SWITCHBOARD_AUTH_KEYS: 'key1:0123456789abcdef0123, key2:abcdefabcdefabcdefab' } }).auth.keys, {
+    key1: '0123456789abcdef0123',
+    key2: 'abcdefabcdefabcdefab',
+  });
+  assert.throws(() => loadConfig({ env: { SWITCHBOARD_AUTH_KEYS: 'nocolon' } }), /SWITCHBOARD_AUTH_KEYS: expected KEY:VALUE/);
+  assert.throws(() => loadConfig({ file: file('k.yaml', 'auth:\n  keys:\n    key1: short\n') }), /auth\.keys\.key1: secrets need at least 16/);
+});
+
 test('environment variables are typed by the schema and unknown ones are refused', () => {
   assert.deepEqual(configFromEnv({ SWITCHBOARD_HTTP_PORT: '9000', OTHER: 'x' }), { http: { port: 9000 } });
   assert.throws(() => configFromEnv({ SWITCHBOARD_TURN_NO_SUCH_THING: '1' }), /turn\.noSuchThing/);
