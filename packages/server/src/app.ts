@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { SignalingServer } from '@switchboard/signaling';
 import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
 import { ConfigError, type Config } from './config.js';
 import { devKeysFile, loadDevKeys } from './dev-keys.js';
 import { createHttpServer } from './http.js';
+import { iceServersFor } from './ice-servers.js';
 import type { Logger } from './logger.js';
 import { createRegistry, registerTurnMetrics } from './metrics.js';
 
@@ -66,6 +68,9 @@ export class Switchboard {
   apiKeys: Record<string, string> = {};
   turn: TurnServer | null = null;
   http: FastifyInstance | null = null;
+  signaling: SignalingServer | null = null;
+  /** The TURN REST secret participants' credentials are minted with (the first configured). */
+  private turnSecret: string | null = null;
   private readonly logger: Logger;
 
   private constructor(config: Config, logger: Logger) {
@@ -103,6 +108,8 @@ export class Switchboard {
         turnOpts.authSecrets = [dev.keys.turnSecret];
         this.logger.warn({ keysFile: devKeysFile() }, 'dev mode: TURN REST credentials use the dev secret');
       }
+      this.turnSecret = turnOpts.authSecrets[0] ?? null;
+      if (!this.turnSecret) this.logger.warn({}, 'turn: no staticAuthSecrets, so participants get STUN only (TURN needs REST credentials)');
       this.turn = new TurnServer(turnOpts, this.logger);
       await this.turn.start();
       registerTurnMetrics(this.registry, () => this.turn!.counters());
@@ -124,15 +131,30 @@ export class Switchboard {
         host: cfg.http.host,
         port: cfg.http.port,
         registry: this.registry,
-        health: () => ({ turn: !cfg.turn.enabled || this.turn !== null }),
+        health: () => ({ turn: !cfg.turn.enabled || this.turn !== null, signaling: Object.keys(this.apiKeys).length === 0 || this.signaling !== null }),
       });
       this.http = app;
+      const endpoints = ['/healthz', '/metrics'];
+      if (Object.keys(this.apiKeys).length > 0) {
+        const ice = { port: cfg.turn.listeningPort, secret: cfg.turn.enabled ? this.turnSecret : null, tlsPort: cfg.turn.cert ? cfg.turn.tlsListeningPort : undefined, ttlSeconds: 86_400 };
+        this.signaling = new SignalingServer({
+          apiKeys: this.apiKeys,
+          iceServers: (host, identity) => iceServersFor(ice, host, identity),
+          logger: this.logger,
+        });
+        this.signaling.attach(app.server);
+        endpoints.push('/rtc');
+      } else {
+        this.logger.warn({}, 'signaling off: no API keys configured (auth.keys)');
+      }
       await app.listen({ host: cfg.http.host, port: cfg.http.port });
-      this.logger.info({ url: `http://${cfg.http.host}:${cfg.http.port}`, endpoints: ['/healthz', '/metrics'] }, 'http listening');
+      this.logger.info({ url: `http://${cfg.http.host}:${cfg.http.port}`, endpoints }, 'http listening');
     }
   }
 
   async stop(): Promise<void> {
+    await this.signaling?.close();
+    this.signaling = null;
     await this.http?.close();
     this.http = null;
     await this.turn?.stop();

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Switchboard } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { tokenCommand } from './token-command.js';
 import { parseTurnArgs, TURN_HELP } from './turn-args.js';
 
 const HELP = `switchboard: WebRTC signaling, SFU, MCU, STUN and TURN in one server
@@ -11,6 +12,7 @@ const HELP = `switchboard: WebRTC signaling, SFU, MCU, STUN and TURN in one serv
 Usage:
   switchboard serve [--config FILE]     run everything with built-in defaults
   switchboard turn [coturn options]     run only STUN/TURN (switchboard turn --help)
+  switchboard token create --room R --identity I [--name N] [--ttl 1h] [--admin]
   switchboard help | --version
 
 Environment: SWITCHBOARD_<SECTION>_<FIELD> overrides the config, e.g.
@@ -70,6 +72,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'turn':
         await turn(rest);
+        return 0;
+      case 'token':
+        await tokenCommand(rest, process.env, (s) => process.stdout.write(s));
         return 0;
       case '--version':
       case 'version':

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
+import WebSocket from 'ws';
 import { TestTurnClient } from '../../turn-server/test/client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -52,7 +53,7 @@ test('serve runs STUN/TURN and HTTP with built-in defaults; /healthz and /metric
   assert.equal(statSync(path.join(env.SWITCHBOARD_STATE_DIR, 'dev-keys.json')).mode & 0o777, 0o600);
   const health = await fetch(`http://127.0.0.1:${base}/healthz`);
   assert.equal(health.status, 200);
-  assert.deepEqual(await health.json(), { status: 'ok', services: { turn: true } });
+  assert.deepEqual(await health.json(), { status: 'ok', services: { turn: true, signaling: true } });
   // A STUN binding on the TURN port, and an unauthenticated Allocate, show up in the metrics.
   const c = new TestTurnClient(base + 1);
   await c.bind();
@@ -65,6 +66,24 @@ test('serve runs STUN/TURN and HTTP with built-in defaults; /healthz and /metric
   assert.match(metrics, /switchboard_turn_relayed_packets_total\{direction="to_peer"\} 0/);
   assert.match(metrics, /switchboard_process_cpu_seconds_total/);
   assert.equal((await fetch(`http://127.0.0.1:${base}/nope`)).status, 404);
+  // Signaling with a token from `token create`: the join hands out TURN credentials that work.
+  const tok = spawnSync(process.execPath, [...nodeArgs, 'token', 'create', '--room', 'lobby', '--identity', 'alice'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(tok.status, 0, tok.stderr);
+  const ws = new WebSocket(`ws://127.0.0.1:${base}/rtc`);
+  await new Promise((r) => ws.once('open', r));
+  const joined = new Promise<any>((r) => ws.once('message', (d) => r(JSON.parse(d.toString()))));
+  ws.send(JSON.stringify({ v: 1, type: 'join', token: tok.stdout.trim() }));
+  const j = await joined;
+  assert.equal(j.type, 'joined', JSON.stringify(j));
+  assert.equal(j.room.name, 'lobby');
+  const turnServer = j.iceServers.find((s: any) => s.username);
+  assert.ok(turnServer.urls.includes(`turn:127.0.0.1:${base + 1}?transport=udp`));
+  assert.match(turnServer.username, /^\d+:alice$/);
+  const tc = new TestTurnClient(base + 1);
+  await tc.bind();
+  assert.ok((await tc.allocate(turnServer.username, turnServer.credential)).relay, 'the minted TURN credentials allocate');
+  tc.close();
+  ws.close();
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.on('exit', r));
   assert.equal(code, 0);

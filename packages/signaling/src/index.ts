@@ -1,0 +1,2 @@
+export { CloseCode, Connection, DEFAULT_LIMITS, type ConnectionLimits } from './connection.js';
+export { SignalingServer, type SignalingLogger, type SignalingOptions } from './server.js';
