@@ -9,6 +9,8 @@ import { SignalingServer } from '@switchboard/signaling';
 import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
 import { ConfigError, type Config } from './config.js';
 import { devKeysFile, loadDevKeys } from './dev-keys.js';
+import { TokenVerifier } from '@switchboard/tokens';
+import { registerAdminApi } from './admin-api.js';
 import { createHttpServer } from './http.js';
 import { iceServersFor } from './ice-servers.js';
 import type { Logger } from './logger.js';
@@ -143,7 +145,8 @@ export class Switchboard {
           logger: this.logger,
         });
         this.signaling.attach(app.server);
-        endpoints.push('/rtc');
+        registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys));
+        endpoints.push('/rtc', '/api/rooms');
       } else {
         this.logger.warn({}, 'signaling off: no API keys configured (auth.keys)');
       }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Switchboard } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { roomCommand } from './room-command.js';
 import { tokenCommand } from './token-command.js';
 import { parseTurnArgs, TURN_HELP } from './turn-args.js';
 
@@ -13,6 +14,7 @@ Usage:
   switchboard serve [--config FILE]     run everything with built-in defaults
   switchboard turn [coturn options]     run only STUN/TURN (switchboard turn --help)
   switchboard token create --room R --identity I [--name N] [--ttl 1h] [--admin]
+  switchboard room create|list|get|close|remove ...  (switchboard room --help)
   switchboard help | --version
 
 Environment: SWITCHBOARD_<SECTION>_<FIELD> overrides the config, e.g.
@@ -76,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'token':
         await tokenCommand(rest, process.env, (s) => process.stdout.write(s));
         return 0;
+      case 'room':
+        return await roomCommand(rest, process.env, (s) => process.stdout.write(s));
       case '--version':
       case 'version':
         process.stdout.write('switchboard 0.1.0\n');

@@ -18,6 +18,20 @@ export const TOKEN_HELP = `switchboard token create: print an access token (JWT,
   -c, --config FILE the same config serve reads; SWITCHBOARD_AUTH_KEYS works too
 `;
 
+/** The key pair `serve` would accept: configured keys (the named or first one), else the dev pair. */
+export function signingKey(configFile: string | undefined, env: NodeJS.ProcessEnv, wanted?: string): { apiKey: string; secret: string } {
+  const config = loadConfig({ file: configFile, env });
+  let keys = config.auth.keys;
+  if (Object.keys(keys).length === 0) {
+    const dev = loadDevKeys().keys;
+    keys = { [dev.apiKey]: dev.apiSecret };
+  }
+  const apiKey = wanted ?? Object.keys(keys)[0];
+  const secret = keys[apiKey];
+  if (!secret) throw new ConfigError(`no API key ${JSON.stringify(apiKey)} in the configuration`);
+  return { apiKey, secret };
+}
+
 export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
@@ -53,15 +67,7 @@ export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv, out: 
   const room = values.room as string | undefined;
   if (!identity) throw new ConfigError('token create: --identity is required');
   if (!room && !values.admin) throw new ConfigError('token create: --room is required (or --admin)');
-  const config = loadConfig({ file: values.config as string | undefined, env });
-  let keys = config.auth.keys;
-  if (Object.keys(keys).length === 0) {
-    const dev = loadDevKeys().keys;
-    keys = { [dev.apiKey]: dev.apiSecret };
-  }
-  const apiKey = (values['api-key'] as string | undefined) ?? Object.keys(keys)[0];
-  const secret = keys[apiKey];
-  if (!secret) throw new ConfigError(`token create: no API key ${JSON.stringify(apiKey)} in the configuration`);
+  const { apiKey, secret } = signingKey(values.config as string | undefined, env, values['api-key'] as string | undefined);
   let ttlSeconds: number;
   try {
     ttlSeconds = parseTtl(values.ttl as string);

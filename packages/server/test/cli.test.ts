@@ -83,6 +83,18 @@ test('serve runs STUN/TURN and HTTP with built-in defaults; /healthz and /metric
   await tc.bind();
   assert.ok((await tc.allocate(turnServer.username, turnServer.credential)).relay, 'the minted TURN credentials allocate');
   tc.close();
+  // The admin API from the command line, signed with the same dev keys.
+  const cli = (...args: string[]) => spawnSync(process.execPath, [...nodeArgs, 'room', ...args, '--url', `http://127.0.0.1:${base}`], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
+  let rc = cli('create', 'board', '--max-participants', '3');
+  assert.equal(rc.status, 0, rc.stderr);
+  assert.equal(JSON.parse(rc.stdout).room.maxParticipants, 3);
+  rc = cli('list');
+  assert.deepEqual(JSON.parse(rc.stdout).rooms.map((x: any) => x.name).sort(), ['board', 'lobby']);
+  rc = cli('close', 'board');
+  assert.equal(rc.status, 0, rc.stderr);
+  rc = cli('close', 'board');
+  assert.equal(rc.status, 1);
+  assert.match(rc.stderr, /404 .*SB_ERR_ROOM_NOT_FOUND/);
   ws.close();
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.on('exit', r));
