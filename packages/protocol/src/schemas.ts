@@ -45,6 +45,8 @@ export type TrackSource = z.infer<typeof TrackSourceSchema>;
 
 export const TrackInfoSchema = z.object({
   sid: Sid,
+  /** The publisher's id for the track (publishTrack.cid); in mesh rooms the MediaStream id it is sent in. */
+  cid: z.string().min(1).max(128),
   kind: TrackKindSchema,
   source: TrackSourceSchema,
   muted: z.boolean(),

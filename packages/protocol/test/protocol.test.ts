@@ -26,6 +26,7 @@ import {
 
 const track: TrackInfo = {
   sid: 'TR_1',
+  cid: 'stream-1',
   kind: 'video',
   source: 'camera',
   muted: false,
@@ -40,7 +41,7 @@ const participant: ParticipantInfo = {
   identity: 'alice',
   name: 'Alice',
   metadata: '{"role":"host"}',
-  tracks: [track, { sid: 'TR_2', kind: 'audio', source: 'microphone', muted: true }],
+  tracks: [track, { sid: 'TR_2', cid: 'stream-2', kind: 'audio', source: 'microphone', muted: true }],
   joinedAt: 1_700_000_000_000,
   state: 'joined',
 };
@@ -374,13 +375,14 @@ const clientArb: fc.Arbitrary<ClientMessage> = fc.oneof(
 const trackInfoArb: fc.Arbitrary<TrackInfo> = fc.record(
   {
     sid,
+    cid: fc.string({ minLength: 1, maxLength: 36 }),
     kind: fc.constantFrom('audio' as const, 'video' as const),
     source: fc.constantFrom('camera' as const, 'microphone' as const, 'unknown' as const),
     muted: fc.boolean(),
     name: optional(fc.string({ maxLength: 20 })),
     mid: optional(fc.string({ maxLength: 4 })),
   },
-  { requiredKeys: ['sid', 'kind', 'source', 'muted'] },
+  { requiredKeys: ['sid', 'cid', 'kind', 'source', 'muted'] },
 );
 const participantArb: fc.Arbitrary<ParticipantInfo> = fc.record({
   sid,

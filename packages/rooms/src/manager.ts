@@ -327,7 +327,7 @@ export class RoomManager {
     if (p._tracks.size >= LIMITS.tracksPerParticipant) {
       throw new RoomError('SB_ERR_TOO_MANY_TRACKS', `more than ${LIMITS.tracksPerParticipant} tracks`);
     }
-    const info: TrackInfo = { sid: this.#newId('TR_'), kind, source, muted: track.muted ?? false };
+    const info: TrackInfo = { sid: this.#newId('TR_'), cid, kind, source, muted: track.muted ?? false };
     if (name !== undefined) info.name = name;
     if (width !== undefined) info.width = width;
     if (height !== undefined) info.height = height;

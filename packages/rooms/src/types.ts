@@ -21,6 +21,8 @@ export const TRACK_SOURCES: readonly TrackSource[] = ['camera', 'microphone', 's
 /** Plain data; identical in shape to the protocol package's TrackInfo. */
 export interface TrackInfo {
   sid: string;
+  /** The publisher's own id for the track; in mesh rooms, the id of the MediaStream it is sent in, so receivers can match it. */
+  cid: string;
   kind: TrackKind;
   source: TrackSource;
   muted: boolean;

@@ -184,7 +184,7 @@ test('publish, unpublish, mute, metadata: events', () => {
   const a = m.join('r', 'a', {}, 0).participant;
   rec.take();
   const t = m.publishTrack(a.sid, { cid: 'cam', kind: 'video', source: 'camera', width: 640, height: 480, simulcast: true }, 1);
-  assert.deepEqual(t, { sid: t.sid, kind: 'video', source: 'camera', muted: false, width: 640, height: 480, simulcast: true });
+  assert.deepEqual(t, { sid: t.sid, cid: 'cam', kind: 'video', source: 'camera', muted: false, width: 640, height: 480, simulcast: true });
   assert.match(t.sid, /^TR_/);
   assert.deepEqual(rec.take(), [{ type: 'published', room: 'r', identity: 'a', track: t }]);
   assert.deepEqual(a.info().tracks, [t]);
