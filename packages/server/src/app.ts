@@ -11,6 +11,7 @@ import { ConfigError, type Config } from './config.js';
 import { devKeysFile, loadDevKeys } from './dev-keys.js';
 import { TokenVerifier } from '@switchboard/tokens';
 import { registerAdminApi } from './admin-api.js';
+import { registerStatic } from './static.js';
 import { createHttpServer } from './http.js';
 import { iceServersFor } from './ice-servers.js';
 import type { Logger } from './logger.js';
@@ -146,6 +147,7 @@ export class Switchboard {
         });
         this.signaling.attach(app.server);
         registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys));
+        registerStatic(app, { devKey: dev && !Object.keys(cfg.auth.keys).length ? { apiKey: dev.keys.apiKey, secret: dev.keys.apiSecret } : null });
         endpoints.push('/rtc', '/api/rooms');
       } else {
         this.logger.warn({}, 'signaling off: no API keys configured (auth.keys)');

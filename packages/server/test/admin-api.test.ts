@@ -53,6 +53,12 @@ async function participant(room: string, identity: string) {
   return { ws, inbox, until, closeCode: () => closeCode };
 }
 
+test('outside dev mode there is no token endpoint', async () => {
+  const res = await fetch(`http://127.0.0.1:${port}/api/dev/token?room=a&identity=b`);
+  assert.equal(res.status, 404);
+  assert.equal((await res.json()).code, 'SB_ERR_NOT_DEV_MODE');
+});
+
 test('without an admin token: 401 or 403 with a code', async () => {
   assert.deepEqual((await call('GET', '/rooms')).body.code, 'SB_ERR_TOKEN_MISSING');
   assert.equal((await call('GET', '/rooms', 'garbage')).status, 401);

@@ -66,6 +66,14 @@ test('serve runs STUN/TURN and HTTP with built-in defaults; /healthz and /metric
   assert.match(metrics, /switchboard_turn_relayed_packets_total\{direction="to_peer"\} 0/);
   assert.match(metrics, /switchboard_process_cpu_seconds_total/);
   assert.equal((await fetch(`http://127.0.0.1:${base}/nope`)).status, 404);
+  // The browser side: the SDK module, the app page, and (dev mode) a token for the app.
+  const sdk = await fetch(`http://127.0.0.1:${base}/sdk/switchboard.js`);
+  assert.equal(sdk.status, 200);
+  assert.match(sdk.headers.get('content-type') ?? '', /javascript/);
+  assert.equal((await fetch(`http://127.0.0.1:${base}/`)).status, 200);
+  const devTok = await (await fetch(`http://127.0.0.1:${base}/api/dev/token?room=lobby&identity=web`)).json();
+  assert.match(devTok.token, /^ey/);
+  assert.equal((await fetch(`http://127.0.0.1:${base}/api/dev/token?room=lobby`)).status, 400);
   // Signaling with a token from `token create`: the join hands out TURN credentials that work.
   const tok = spawnSync(process.execPath, [...nodeArgs, 'token', 'create', '--room', 'lobby', '--identity', 'alice'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
   assert.equal(tok.status, 0, tok.stderr);
