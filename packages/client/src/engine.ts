@@ -1,0 +1,40 @@
+import type { IceCandidate } from '@switchboard/protocol';
+
+/** A signaling message for the media engine (offer / answer / candidate), `from` = remote participant sid or undefined (server). */
+export type EngineSignal =
+  | { type: 'offer'; from?: string; sdp: string; restart?: boolean }
+  | { type: 'answer'; from?: string; sdp: string }
+  | { type: 'candidate'; from?: string; candidate: IceCandidate };
+
+/** What an engine sends: `to` = remote participant sid (mesh) or undefined (the server). */
+export type EngineOutgoing =
+  | { type: 'offer'; to?: string; sdp: string; restart?: boolean }
+  | { type: 'answer'; to?: string; sdp: string }
+  | { type: 'candidate'; to?: string; candidate: IceCandidate };
+
+export interface LocalTrackEntry {
+  track: MediaStreamTrack;
+  stream: MediaStream;
+}
+
+/** Topology-specific media handling behind the Room (mesh now; SFU / MCU later). */
+export interface MediaEngine {
+  addLocalTrack(entry: LocalTrackEntry): void;
+  removeLocalTrack(entry: LocalTrackEntry): void;
+  onSignal(msg: EngineSignal): void;
+  /** Mesh: a remote participant appeared (offer if `initiator`). */
+  addPeer?(sid: string, initiator: boolean): void;
+  /** Mesh: a remote participant left. */
+  removePeer?(sid: string): void;
+  /** After a signaling reconnect. */
+  onReconnected?(): void;
+  close(): void;
+  getStats(): Promise<Map<string, RTCStatsReport>>;
+}
+
+export interface EngineHost {
+  send(msg: EngineOutgoing): void;
+  /** A remote track arrived in a stream (its id is the publisher's cid). */
+  onRemoteTrack(participantSid: string, track: MediaStreamTrack, streamId: string): void;
+  log(...args: unknown[]): void;
+}
