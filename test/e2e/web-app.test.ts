@@ -1,0 +1,124 @@
+/**
+ * End to end: the web app (packages/web-app/public/index.html) served by the built server,
+ * three participants in headless Chromium. Page code is plain JavaScript strings
+ * (see test/helpers/chromium.ts on tsx and evaluate()).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromiumSkipReason, launchBrowser } from '../helpers/chromium.js';
+import { freePort, runToCompletion, sleep, startProcess, type ManagedProcess } from '../helpers/processes.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const SCREENSHOT = join(ROOT, 'test-results', 'web-app-3-participants.png');
+
+/** Tiles on the page: how many, and how many remote tiles show playing video. */
+const TILE_INFO = `(() => {
+  const tiles = [...document.querySelectorAll('#grid .tile')];
+  const remote = tiles.filter((t) => t.classList.contains('remote'));
+  const playing = remote.filter((t) => { const v = t.querySelector('video'); return v && v.readyState >= 2 && v.videoWidth > 0; });
+  return { tiles: tiles.length, remote: remote.length, playing: playing.length, screen: window.sbApp.state.screen };
+})()`;
+
+async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (ok(last)) return last;
+    await sleep(250);
+  }
+  throw new Error(`${what}: not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
+}
+
+describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }, () => {
+  let server: ManagedProcess;
+  let browser: BrowserContext;
+  let base: string;
+  let stateDir: string;
+
+  before(async () => {
+    const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
+    assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
+    const [httpPort, turnPort] = [await freePort(), await freePort()];
+    stateDir = mkdtempSync(join(tmpdir(), 'sb-webapp-'));
+    server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
+      cwd: ROOT,
+      name: 'switchboard',
+      env: {
+        ...process.env,
+        SWITCHBOARD_HTTP_HOST: '127.0.0.1',
+        SWITCHBOARD_HTTP_PORT: String(httpPort),
+        SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
+        SWITCHBOARD_TURN_LISTENING_PORT: String(turnPort),
+        SWITCHBOARD_TURN_ALLOW_LOOPBACK_PEERS: 'true',
+        SWITCHBOARD_TURN_THREADS: '0',
+        SWITCHBOARD_STATE_DIR: stateDir,
+      },
+      readyPattern: /"msg":"http listening"/,
+      timeoutMs: 20_000,
+    });
+    base = `http://127.0.0.1:${httpPort}/`;
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  test('3 participants see each other; stats, mute, camera off and leave work', async () => {
+    type Info = { tiles: number; remote: number; playing: number; screen: string };
+    const pages: Page[] = [];
+    for (const name of ['Ada', 'Bob', 'Cy']) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      page.on('pageerror', (e) => console.error(`[${name} page error]`, e.message));
+      await page.goto(`${base}?room=demo&name=${name}&autojoin=1`, { timeout: 10_000 });
+      pages.push(page);
+    }
+    for (const [i, page] of pages.entries()) {
+      await waitFor(`page ${i} shows 3 tiles with playing video`, () => page.evaluate(TILE_INFO) as Promise<Info>, (v) => v.tiles === 3 && v.remote === 2 && v.playing === 2, 25_000);
+    }
+    const [ada, bob, cy] = pages as [Page, Page, Page];
+
+    // Stats panel shows a candidate type for each remote participant.
+    await ada.click('#statsBtn');
+    const types = await waitFor(
+      'stats show candidate types',
+      () => ada.evaluate(`[...document.querySelectorAll('#statsBody .cand')].map((e) => e.textContent)`) as Promise<string[]>,
+      (l) => l.length === 2 && l.every((t) => ['host', 'srflx', 'prflx', 'relay'].includes(t)),
+      10_000,
+    );
+    assert.equal(types.length, 2);
+    await sleep(1200); // one more refresh so bitrates are filled in
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await ada.screenshot({ path: SCREENSHOT });
+    assert.ok(statSync(SCREENSHOT).size > 10 * 1024, 'screenshot is larger than 10 KB');
+
+    // Mic + camera off on Bob: his own tile and his tile on Ada's page show the placeholder.
+    await bob.click('#micBtn');
+    await bob.click('#camBtn');
+    const localOff = await bob.evaluate(`(() => { const t = document.querySelector('#grid .tile.local'); return t.classList.contains('off') && t.classList.contains('micoff') && getComputedStyle(t.querySelector('.ph')).display !== 'none'; })()`);
+    assert.equal(localOff, true);
+    await waitFor(
+      "Bob's tile on Ada's page shows the placeholder",
+      () => ada.evaluate(`(() => { const t = [...document.querySelectorAll('#grid .tile.remote')].find((e) => e.dataset.name === 'Bob'); return !!t && t.classList.contains('off') && t.classList.contains('micoff'); })()`) as Promise<boolean>,
+      (v) => v,
+      10_000,
+    );
+    await bob.screenshot({ path: join(ROOT, 'test-results', 'web-app-camera-off.png') });
+
+    // Cy leaves: back to the join screen; the others drop to 2 tiles.
+    await cy.click('#leaveBtn');
+    await waitFor('Cy back on the join screen', () => cy.evaluate(`window.sbApp.state.screen`) as Promise<string>, (s) => s === 'join', 5_000);
+    for (const [i, page] of [ada, bob].entries()) {
+      await waitFor(`page ${i} drops to 2 tiles`, () => page.evaluate(TILE_INFO) as Promise<Info>, (v) => v.tiles === 2, 10_000);
+    }
+    for (const p of pages) await p.close();
+  });
+});
