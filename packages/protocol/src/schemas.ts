@@ -142,6 +142,8 @@ export const ClientMessageSchemas = {
       .object({ participantSid: Sid, sessionToken: z.string().min(1).max(MAX_TOKEN_LENGTH) })
       .optional(),
     sdkVersion: z.string().max(MAX_NAME_LENGTH).optional(),
+    /** The room the client means to join; refused (SB_ERR_WRONG_ROOM) if the token is for another. */
+    room: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
   }),
   offer: msg('offer', { to: Sid.optional(), sdp: Sdp, restart: z.boolean().optional() }),
   answer: msg('answer', { to: Sid.optional(), sdp: Sdp }),

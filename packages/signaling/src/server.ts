@@ -207,6 +207,9 @@ export class SignalingServer implements RoomListener {
     try {
       token = await this.verifier.verify(msg.token);
       if (!token.room) throw new TokenError('SB_ERR_TOKEN_WRONG_ROOM', 'the token names no room');
+      if (msg.room !== undefined && msg.room !== token.room) {
+        throw new TokenError('SB_ERR_TOKEN_WRONG_ROOM', `the token is for room ${JSON.stringify(token.room)}, not ${JSON.stringify(msg.room)}`);
+      }
       checkAccess(token, { room: token.room, grant: 'join' });
     } catch (err) {
       // A bad token ends the connection: there is nothing else it may do.

@@ -222,6 +222,13 @@ test('bad tokens: forged, expired, malformed, missing join grant: a clear error,
     assert.equal(err.fatal, true);
     assert.equal(await c.closed(), 4003);
   }
+  // A token for one room used to join another.
+  const wrong = new Client();
+  await wrong.open();
+  wrong.send({ type: 'join', token: await token({ identity: 'eve', room: 'lobby' }), room: 'vault' });
+  const werr = await wrong.next('error');
+  assert.equal(werr.code, 'SB_ERR_WRONG_ROOM');
+  assert.equal(await wrong.closed(), 4003);
   // Publishing without the publish grant.
   const c = new Client();
   await c.open();
