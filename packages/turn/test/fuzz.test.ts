@@ -133,7 +133,9 @@ test('Well-framed messages with random attributes, signed or not: never a throw,
     }),
     { numRuns: 3000 },
   );
-  assert.ok(seen.success > 50 && seen.error > 50, `reached both outcomes: ${JSON.stringify(seen)}`);
+  // About 1.6% of these messages are valid signed requests (~50 of 3000): a floor of 10 shows the
+  // success path was reached without making the test flaky.
+  assert.ok(seen.success > 10 && seen.error > 10, `reached both outcomes: ${JSON.stringify(seen)}`);
 });
 
 test('Mutations of a valid signed Allocate, CreatePermission and ChannelBind: never a throw', () => {
