@@ -3,15 +3,11 @@
  * Page code is plain JavaScript strings (see test/helpers/chromium.ts on tsx and evaluate()).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromiumSkipReason, launchBrowser } from '../helpers/chromium.js';
-import { freePort, runToCompletion, sleep, startProcess, type ManagedProcess } from '../helpers/processes.js';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason } from '../helpers/chromium.js';
+import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Defines window.sbJoin(room, identity, opts) in the page: connects, publishes camera + mic, records events. */
 const PAGE_SETUP = `
@@ -61,61 +57,20 @@ window.sbLocalCandidateTypes = async () => {
 true;
 `;
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (ok(last)) return last;
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
-}
 
 describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }, () => {
-  let server: ManagedProcess;
-  let browser: BrowserContext;
-  let base: string;
-  let stateDir: string;
+  let env: ServeWithBrowser;
 
   before(async () => {
-    const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
-    assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
-    const [httpPort, turnPort] = [await freePort(), await freePort()];
-    stateDir = mkdtempSync(join(tmpdir(), 'sb-e2e-'));
-    server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
-      cwd: ROOT,
-      name: 'switchboard',
-      env: {
-        ...process.env,
-        SWITCHBOARD_HTTP_HOST: '127.0.0.1',
-        SWITCHBOARD_HTTP_PORT: String(httpPort),
-        SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
-        SWITCHBOARD_TURN_LISTENING_PORT: String(turnPort),
-        SWITCHBOARD_TURN_ALLOW_LOOPBACK_PEERS: 'true',
-        SWITCHBOARD_TURN_THREADS: '0',
-        SWITCHBOARD_STATE_DIR: stateDir,
-      },
-      readyPattern: /"msg":"http listening"/,
-      timeoutMs: 20_000,
-    });
-    base = `http://127.0.0.1:${httpPort}/`;
-    browser = await launchBrowser();
+    env = await startServeWithBrowser();
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await env?.stop();
   });
 
-  async function openPage(): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error('[page error]', e.message));
-    await page.goto(base, { timeout: 10_000 });
-    await page.evaluate(PAGE_SETUP);
-    return page;
-  }
+  const openPage = (): Promise<Page> => env.openPage(PAGE_SETUP);
+
 
   test('4 participants: every pair exchanges audio and video; leaving is seen by the others', async () => {
     const pages: Page[] = [];

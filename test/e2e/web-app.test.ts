@@ -4,13 +4,13 @@
  * (see test/helpers/chromium.ts on tsx and evaluate()).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromiumSkipReason, launchBrowser } from '../helpers/chromium.js';
-import { freePort, runToCompletion, sleep, startProcess, type ManagedProcess } from '../helpers/processes.js';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason } from '../helpers/chromium.js';
+import { sleep } from '../helpers/processes.js';
+import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCREENSHOT = join(ROOT, 'test-results', 'web-app-3-participants.png');
@@ -23,61 +23,26 @@ const TILE_INFO = `(() => {
   return { tiles: tiles.length, remote: remote.length, playing: playing.length, screen: window.sbApp.state.screen };
 })()`;
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (ok(last)) return last;
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
-}
 
 describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }, () => {
-  let server: ManagedProcess;
-  let browser: BrowserContext;
-  let base: string;
-  let stateDir: string;
+  let env: ServeWithBrowser;
 
   before(async () => {
-    const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
-    assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
-    const [httpPort, turnPort] = [await freePort(), await freePort()];
-    stateDir = mkdtempSync(join(tmpdir(), 'sb-webapp-'));
-    server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
-      cwd: ROOT,
-      name: 'switchboard',
-      env: {
-        ...process.env,
-        SWITCHBOARD_HTTP_HOST: '127.0.0.1',
-        SWITCHBOARD_HTTP_PORT: String(httpPort),
-        SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
-        SWITCHBOARD_TURN_LISTENING_PORT: String(turnPort),
-        SWITCHBOARD_TURN_ALLOW_LOOPBACK_PEERS: 'true',
-        SWITCHBOARD_TURN_THREADS: '0',
-        SWITCHBOARD_STATE_DIR: stateDir,
-      },
-      readyPattern: /"msg":"http listening"/,
-      timeoutMs: 20_000,
-    });
-    base = `http://127.0.0.1:${httpPort}/`;
-    browser = await launchBrowser();
+    env = await startServeWithBrowser();
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await env?.stop();
   });
 
   test('3 participants see each other; stats, mute, camera off and leave work', async () => {
     type Info = { tiles: number; remote: number; playing: number; screen: string };
     const pages: Page[] = [];
     for (const name of ['Ada', 'Bob', 'Cy']) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const page = await env.browser.newPage();
+      await page.setViewportSize({ width: 1280, height: 720 });
       page.on('pageerror', (e) => console.error(`[${name} page error]`, e.message));
-      await page.goto(`${base}?room=demo&name=${name}&autojoin=1`, { timeout: 10_000 });
+      await page.goto(`${env.base}?room=demo&name=${name}&autojoin=1`, { timeout: 10_000 });
       pages.push(page);
     }
     for (const [i, page] of pages.entries()) {

@@ -4,16 +4,12 @@
  * Chromium participants using the browser SDK; video flows every way.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { chromiumSkipReason, launchBrowser } from '../helpers/chromium.js';
-import { freePort, runToCompletion, sleep, startProcess, type ManagedProcess } from '../helpers/processes.js';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason } from '../helpers/chromium.js';
+import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
 import { spawnWrtcParticipant, type RemoteWrtcParticipant, type RemoteWrtcStats } from '../helpers/wrtc-participant.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 
 const PAGE_SETUP = `
 window.sbJoin = async (roomName, identity) => {
@@ -39,72 +35,31 @@ window.sbFramesDecoded = async () => {
 true;
 `;
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (ok(last)) return last;
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
-}
 
 describe('mesh room: @roamhq/wrtc participant with Chromium participants', { skip: chromiumSkipReason(), timeout: 120_000 }, () => {
-  let server: ManagedProcess;
-  let browser: BrowserContext;
-  let base: string;
-  let stateDir: string;
+  let env: ServeWithBrowser;
   let wrtcPeer: RemoteWrtcParticipant | undefined;
 
   before(async () => {
-    const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
-    assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
-    const [httpPort, turnPort] = [await freePort(), await freePort()];
-    stateDir = mkdtempSync(join(tmpdir(), 'sb-wrtc-'));
-    server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
-      cwd: ROOT,
-      name: 'switchboard',
-      env: {
-        ...process.env,
-        SWITCHBOARD_HTTP_HOST: '127.0.0.1',
-        SWITCHBOARD_HTTP_PORT: String(httpPort),
-        SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
-        SWITCHBOARD_TURN_LISTENING_PORT: String(turnPort),
-        SWITCHBOARD_TURN_ALLOW_LOOPBACK_PEERS: 'true',
-        SWITCHBOARD_TURN_THREADS: '0',
-        SWITCHBOARD_STATE_DIR: stateDir,
-      },
-      readyPattern: /"msg":"http listening"/,
-      timeoutMs: 20_000,
-    });
-    base = `http://127.0.0.1:${httpPort}/`;
-    browser = await launchBrowser();
+    env = await startServeWithBrowser();
   });
 
   after(async () => {
     await wrtcPeer?.close();
-    await browser?.close();
-    await server?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await env?.stop();
   });
 
-  async function openPage(): Promise<Page> {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error('[page error]', e.message));
-    await page.goto(base, { timeout: 10_000 });
-    await page.evaluate(PAGE_SETUP);
-    return page;
-  }
+  const openPage = (): Promise<Page> => env.openPage(PAGE_SETUP);
+
 
   test('2 Chromium (SDK) + 1 wrtc (own protocol implementation): video both ways between every pair', async () => {
     const pages = [await openPage(), await openPage()];
     const sids: string[] = [];
     // Order page0, wrtc, page1: wrtc offers to page0 (it is newer) and answers page1's offer.
     sids.push((await pages[0]!.evaluate(`window.sbJoin('interop', 'chromium0')`)) as string);
-    const res = await fetch(`${base}api/dev/token?room=interop&identity=wrtc0`);
+    const res = await fetch(`${env.base}api/dev/token?room=interop&identity=wrtc0`);
     const { token } = (await res.json()) as { token: string };
-    wrtcPeer = await spawnWrtcParticipant({ url: base, token });
+    wrtcPeer = await spawnWrtcParticipant({ url: env.base, token });
     sids.push((await pages[1]!.evaluate(`window.sbJoin('interop', 'chromium1')`)) as string);
     const wrtcSid = wrtcPeer.sid;
 

@@ -1,0 +1,77 @@
+/**
+ * The built `switchboard serve` in dev mode on fresh loopback ports, with a headless Chromium
+ * beside it: what every browser test starts. Build first, then start, then `stop()` it all.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './chromium.js';
+import { freePort, runToCompletion, sleep, startProcess, type ManagedProcess } from './processes.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface ServeWithBrowser {
+  server: ManagedProcess;
+  browser: BrowserContext;
+  /** http://127.0.0.1:PORT/ */
+  base: string;
+  /** A new page on the app's origin, page errors echoed, with `setup` (plain JS) evaluated in it. */
+  openPage(setup?: string): Promise<Page>;
+  stop(): Promise<void>;
+}
+
+export async function startServeWithBrowser(): Promise<ServeWithBrowser> {
+  const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
+  assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
+  const [httpPort, turnPort] = [await freePort(), await freePort()];
+  const stateDir = mkdtempSync(join(tmpdir(), 'sb-browser-'));
+  const server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
+    cwd: ROOT,
+    name: 'switchboard',
+    env: {
+      ...process.env,
+      SWITCHBOARD_HTTP_HOST: '127.0.0.1',
+      SWITCHBOARD_HTTP_PORT: String(httpPort),
+      SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
+      SWITCHBOARD_TURN_LISTENING_PORT: String(turnPort),
+      SWITCHBOARD_TURN_ALLOW_LOOPBACK_PEERS: 'true',
+      SWITCHBOARD_TURN_THREADS: '0',
+      SWITCHBOARD_STATE_DIR: stateDir,
+    },
+    readyPattern: /"msg":"http listening"/,
+    timeoutMs: 20_000,
+  });
+  const base = `http://127.0.0.1:${httpPort}/`;
+  const browser = await launchBrowser();
+  return {
+    server,
+    browser,
+    base,
+    async openPage(setup?: string) {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error('[page error]', e.message));
+      await page.goto(base, { timeout: 10_000 });
+      if (setup) await page.evaluate(setup);
+      return page;
+    },
+    async stop() {
+      await browser.close();
+      await server.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until `ok` holds, at most `timeoutMs`; the error names what was awaited and the last value. */
+export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (ok(last)) return last;
+    await sleep(250);
+  }
+  throw new Error(`${what}: not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
+}
