@@ -84,7 +84,8 @@ export class Connection {
       this.error('SB_ERR_RATE_LIMITED', `more than ${this.limits.messagesPerSecond} messages per second`);
       return;
     }
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands over a Buffer (fragments as an array); only an ArrayBuffer needs wrapping, as a view.
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (bytes.length > MAX_MESSAGE_BYTES) {
       this.error('SB_ERR_TOO_LARGE', `messages are at most ${MAX_MESSAGE_BYTES} bytes`);
       return;

@@ -22,7 +22,7 @@ import {
   setSocketBuffers,
 } from '@switchboard/netio';
 import type { Allocation, ClientRef } from '@switchboard/turn';
-import { relayIo, type UdpIo, type UdpIoOptions } from './udp-io.js';
+import { relayIo, udpClientKey, type UdpIo, type UdpIoOptions } from './udp-io.js';
 
 interface BatchClient extends ClientRef {
   readonly ip4: number;
@@ -111,7 +111,7 @@ export class BatchIo implements UdpIo {
         } else {
           const address = intToIp4(ip4);
           const client: BatchClient = {
-            key: `udp:${endpoint.listenerId}:${address}:${port}`,
+            key: udpClientKey(endpoint.listenerId, address, port),
             transport: 'udp',
             address,
             port,

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { openReusePort } from '@switchboard/netio';
 import type { Allocation, ClientRef } from '@switchboard/turn';
-import { relayIo, type UdpIo, type UdpIoOptions } from './udp-io.js';
+import { relayIo, udpClientKey, type UdpIo, type UdpIoOptions } from './udp-io.js';
 
 interface DgramClient extends ClientRef {
   readonly socket: dgram.Socket;
@@ -31,7 +31,7 @@ export class DgramIo implements UdpIo {
         return;
       }
       const client: DgramClient = {
-        key: `udp:${listenerId}:${rinfo.address}:${rinfo.port}`,
+        key: udpClientKey(listenerId, rinfo.address, rinfo.port),
         transport: 'udp',
         address: rinfo.address,
         port: rinfo.port,

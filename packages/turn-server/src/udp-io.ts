@@ -8,6 +8,11 @@ export interface RelayHandle {
   io: unknown;
 }
 
+/** The 5-tuple key of a UDP client (listener, address, port), the same whichever I/O carries it. */
+export function udpClientKey(listenerId: number, address: string, port: number): string {
+  return `udp:${listenerId}:${address}:${port}`;
+}
+
 export function relayIo<T>(alloc: Allocation): T | null {
   return ((alloc.handle as RelayHandle | null)?.io ?? null) as T | null;
 }
