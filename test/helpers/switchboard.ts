@@ -22,7 +22,8 @@ export interface ServeWithBrowser {
   stop(): Promise<void>;
 }
 
-export async function startServeWithBrowser(): Promise<ServeWithBrowser> {
+/** `env`: extra SWITCHBOARD_* settings (e.g. the default room topology). */
+export async function startServeWithBrowser(env: Record<string, string> = {}): Promise<ServeWithBrowser> {
   const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
   assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
   const [httpPort, turnPort] = [await freePort(), await freePort()];
@@ -39,6 +40,9 @@ export async function startServeWithBrowser(): Promise<ServeWithBrowser> {
       SWITCHBOARD_TURN_ALLOW_LOOPBACK_PEERS: 'true',
       SWITCHBOARD_TURN_THREADS: '0',
       SWITCHBOARD_STATE_DIR: stateDir,
+      SWITCHBOARD_SFU_LISTENING_IP: '127.0.0.1',
+      SWITCHBOARD_SFU_PORT: String(await freePort()),
+      ...env,
     },
     readyPattern: /"msg":"http listening"/,
     timeoutMs: 20_000,

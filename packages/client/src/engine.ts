@@ -1,20 +1,24 @@
-import type { IceCandidate } from '@switchboard/protocol';
+import type { IceCandidate, SignalTarget } from '@switchboard/protocol';
 
 /** A signaling message for the media engine (offer / answer / candidate), `from` = remote participant sid or undefined (server). */
 export type EngineSignal =
-  | { type: 'offer'; from?: string; sdp: string; restart?: boolean }
-  | { type: 'answer'; from?: string; sdp: string }
-  | { type: 'candidate'; from?: string; candidate: IceCandidate };
+  | { type: 'offer'; from?: string; sdp: string; restart?: boolean; target?: SignalTarget }
+  | { type: 'answer'; from?: string; sdp: string; target?: SignalTarget }
+  | { type: 'candidate'; from?: string; candidate: IceCandidate; target?: SignalTarget };
 
 /** What an engine sends: `to` = remote participant sid (mesh) or undefined (the server). */
 export type EngineOutgoing =
-  | { type: 'offer'; to?: string; sdp: string; restart?: boolean }
-  | { type: 'answer'; to?: string; sdp: string }
-  | { type: 'candidate'; to?: string; candidate: IceCandidate };
+  | { type: 'offer'; to?: string; sdp: string; restart?: boolean; target?: SignalTarget }
+  | { type: 'answer'; to?: string; sdp: string; target?: SignalTarget }
+  | { type: 'candidate'; to?: string; candidate: IceCandidate; target?: SignalTarget };
 
 export interface LocalTrackEntry {
   track: MediaStreamTrack;
   stream: MediaStream;
+  /** The track's sid once published. */
+  sid?: string;
+  /** SFU: send simulcast layers (video). Default true. */
+  simulcast?: boolean;
 }
 
 /** Topology-specific media handling behind the Room (mesh now; SFU / MCU later). */
@@ -26,6 +30,8 @@ export interface MediaEngine {
   addPeer?(sid: string, initiator: boolean): void;
   /** Mesh: a remote participant left. */
   removePeer?(sid: string): void;
+  /** SFU: the server asks to pause or resume simulcast layers of a local track. */
+  onTrackLayers?(trackSid: string, layers: { rid: string; active: boolean }[]): void;
   /** After a signaling reconnect. */
   onReconnected?(): void;
   close(): void;
@@ -34,7 +40,7 @@ export interface MediaEngine {
 
 export interface EngineHost {
   send(msg: EngineOutgoing): void;
-  /** A remote track arrived in a stream (its id is the publisher's cid). */
+  /** A remote track arrived in a stream (its id is the publisher's cid); participantSid '' = find it by cid. */
   onRemoteTrack(participantSid: string, track: MediaStreamTrack, streamId: string): void;
   log(...args: unknown[]): void;
 }

@@ -16,6 +16,7 @@ import {
 import { TypedEmitter } from './emitter.js';
 import type { EngineHost, LocalTrackEntry, MediaEngine } from './engine.js';
 import { MeshEngine } from './mesh.js';
+import { SfuEngine } from './sfu.js';
 
 export { TypedEmitter } from './emitter.js';
 export type { MediaEngine } from './engine.js';
@@ -36,6 +37,8 @@ export interface TrackPublication {
 
 export interface ConnectOptions {
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /** SFU rooms: publish camera video as 3 simulcast layers (default true). */
+  simulcast?: boolean;
   /** How long to keep trying to reconnect after the signaling socket drops (default 15 s). */
   reconnectTimeoutMs?: number;
 }
@@ -55,6 +58,8 @@ export type RoomEvents = {
   disconnected: (reason: string) => void;
   reconnecting: () => void;
   reconnected: () => void;
+  /** Loudest first; empty when nobody speaks (SFU rooms). */
+  activeSpeakersChanged: (speakers: (LocalParticipant | RemoteParticipant)[]) => void;
 };
 
 export class SwitchboardError extends Error {
@@ -127,7 +132,7 @@ export class LocalParticipant {
     );
     const info = reply.track;
     const pub: TrackPublication = { sid: info.sid, cid: stream.id, kind: info.kind, source: info.source, muted: info.muted, track };
-    const entry = { track, stream };
+    const entry: LocalTrackEntry = { track, stream, sid: info.sid };
     this.entries.set(track, { entry, pub });
     this.tracks.set(pub.sid, pub);
     this.room._engine?.addLocalTrack(entry);
@@ -284,8 +289,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
     const config: RTCConfiguration = { iceServers: this.iceServers };
     if (this.opts.iceTransportPolicy) config.iceTransportPolicy = this.opts.iceTransportPolicy;
+    if (this.topology === 'sfu') return new SfuEngine(config, host, { simulcast: this.opts.simulcast ?? true });
     if (this.topology !== 'mesh') {
-      // SFU / MCU engines are not in this build; the mesh engine is the only one.
+      // The MCU engine is not in this build yet; the mesh engine stands in.
       console.warn(`switchboard: topology ${this.topology} is not supported by this SDK build yet`);
     }
     return new MeshEngine(this.localParticipant.sid, config, host);
@@ -406,6 +412,14 @@ export class Room extends TypedEmitter<RoomEvents> {
       case 'candidate':
         this._engine?.onSignal(m);
         break;
+      case 'trackLayers':
+        this._engine?.onTrackLayers?.(m.trackSid, m.layers);
+        break;
+      case 'activeSpeakers': {
+        const speakers = m.speakers.map((x) => (x.sid === this.localParticipant?.sid ? this.localParticipant : this.participants.get(x.sid))).filter((x) => x !== undefined);
+        this.emit('activeSpeakersChanged', speakers as (LocalParticipant | RemoteParticipant)[]);
+        break;
+      }
       case 'pong':
         this.rttMs = Date.now() - m.t;
         break;
@@ -476,6 +490,13 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   private onRemoteTrack(sid: string, track: MediaStreamTrack, streamId: string): void {
+    if (sid === '') {
+      // SFU: the stream id is the publisher's cid
+      for (const candidate of this.participants.values()) {
+        for (const pub of candidate.tracks.values()) if (pub.cid === streamId) sid = candidate.sid;
+      }
+      if (sid === '') return;
+    }
     const p = this.participants.get(sid);
     if (!p) return;
     for (const pub of p.tracks.values()) {
@@ -571,5 +592,21 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async getStats(): Promise<Map<string, RTCStatsReport>> {
     return this._engine ? this._engine.getStats() : new Map();
+  }
+
+  /**
+   * SFU rooms: how a remote video is shown, so the server forwards the right simulcast layer:
+   * the display size in CSS pixels, `disabled` to pause it, or a quality cap. No-op in mesh rooms.
+   */
+  setTrackSettings(trackSid: string, settings: { width?: number; height?: number; disabled?: boolean; quality?: 'low' | 'medium' | 'high' }): void {
+    if (this.topology === 'mesh') return;
+    const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === 'number' ? Math.max(0, Math.min(16384, Math.round(v))) : v]));
+    this._send({ type: 'trackSettings', trackSids: [trackSid], ...clean } as Encodable<ClientMessage>);
+  }
+
+  /** SFU rooms: stop or start receiving a remote track. No-op in mesh rooms. */
+  setSubscribed(trackSid: string, subscribe: boolean): void {
+    if (this.topology === 'mesh') return;
+    this._send({ type: 'subscription', trackSids: [trackSid], subscribe });
   }
 }

@@ -114,6 +114,14 @@ export const IceCandidateSchema = z
   .nullable();
 export type IceCandidate = z.infer<typeof IceCandidateSchema>;
 
+/**
+ * SFU and MCU rooms: which of the participant's two connections with the server a message is
+ * about. 'publisher': the client offers, the server answers. 'subscriber': the server offers,
+ * the client answers. Absent in mesh rooms.
+ */
+export const SignalTargetSchema = z.enum(['publisher', 'subscriber']);
+export type SignalTarget = z.infer<typeof SignalTargetSchema>;
+
 export const VideoQualitySchema = z.enum(['low', 'medium', 'high']);
 export type VideoQuality = z.infer<typeof VideoQualitySchema>;
 
@@ -145,9 +153,9 @@ export const ClientMessageSchemas = {
     /** The room the client means to join; refused (SB_ERR_WRONG_ROOM) if the token is for another. */
     room: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
   }),
-  offer: msg('offer', { to: Sid.optional(), sdp: Sdp, restart: z.boolean().optional() }),
-  answer: msg('answer', { to: Sid.optional(), sdp: Sdp }),
-  candidate: msg('candidate', { to: Sid.optional(), candidate: IceCandidateSchema }),
+  offer: msg('offer', { to: Sid.optional(), sdp: Sdp, restart: z.boolean().optional(), target: SignalTargetSchema.optional() }),
+  answer: msg('answer', { to: Sid.optional(), sdp: Sdp, target: SignalTargetSchema.optional() }),
+  candidate: msg('candidate', { to: Sid.optional(), candidate: IceCandidateSchema, target: SignalTargetSchema.optional() }),
   publishTrack: msg('publishTrack', {
     track: z.object({
       cid: Sid,
@@ -222,9 +230,14 @@ export const ServerMessageSchemas = {
   participantLeft: msg('participantLeft', { sid: Sid, reason: ParticipantLeftReasonSchema }),
   trackPublished: msg('trackPublished', { cid: Sid, track: TrackInfoSchema }),
   trackUnpublished: msg('trackUnpublished', { sid: Sid }),
-  offer: msg('offer', { from: Sid.optional(), sdp: Sdp, restart: z.boolean().optional() }),
-  answer: msg('answer', { from: Sid.optional(), sdp: Sdp }),
-  candidate: msg('candidate', { from: Sid.optional(), candidate: IceCandidateSchema }),
+  offer: msg('offer', { from: Sid.optional(), sdp: Sdp, restart: z.boolean().optional(), target: SignalTargetSchema.optional() }),
+  answer: msg('answer', { from: Sid.optional(), sdp: Sdp, target: SignalTargetSchema.optional() }),
+  candidate: msg('candidate', { from: Sid.optional(), candidate: IceCandidateSchema, target: SignalTargetSchema.optional() }),
+  /** SFU: the server asks the publisher to send (active) or pause simulcast layers of a track. */
+  trackLayers: msg('trackLayers', {
+    trackSid: Sid,
+    layers: z.array(z.object({ rid: z.string().min(1).max(16), active: z.boolean() })).max(4),
+  }),
   activeSpeakers: msg('activeSpeakers', {
     speakers: z.array(z.object({ sid: Sid, level: z.number().min(0).max(1) })),
   }),
@@ -254,6 +267,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ServerMessageSchemas.offer,
   ServerMessageSchemas.answer,
   ServerMessageSchemas.candidate,
+  ServerMessageSchemas.trackLayers,
   ServerMessageSchemas.activeSpeakers,
   ServerMessageSchemas.data,
   ServerMessageSchemas.pong,

@@ -22,7 +22,6 @@ const CreateRoom = z
   .strict();
 
 /** Topologies whose media engine exists in this build. */
-const AVAILABLE_TOPOLOGIES = new Set(['mesh']);
 
 class ApiError extends Error {
   constructor(
@@ -48,7 +47,7 @@ function statusOf(err: unknown): { status: number; code: string; message: string
   return { status: 500, code: 'SB_ERR_INTERNAL', message: 'internal error' };
 }
 
-export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verifier: TokenVerifier): void {
+export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verifier: TokenVerifier, topologies: ReadonlySet<string> = new Set(['mesh'])): void {
   const authorize = async (req: FastifyRequest, need: { room?: string; grant: 'roomAdmin' | 'roomList' }): Promise<VerifiedToken> => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -75,8 +74,8 @@ export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verif
       }
       const body = parsed.data;
       await authorize(req, { room: body.name, grant: 'roomAdmin' });
-      if (!AVAILABLE_TOPOLOGIES.has(body.topology)) {
-        throw new ApiError(400, 'SB_ERR_TOPOLOGY_UNAVAILABLE', `topology ${body.topology} is not available in this build yet (mesh is)`);
+      if (!topologies.has(body.topology)) {
+        throw new ApiError(400, 'SB_ERR_TOPOLOGY_UNAVAILABLE', `topology ${body.topology} is not available on this server (${[...topologies].join(', ')} ${topologies.size === 1 ? 'is' : 'are'})`);
       }
       const opts = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as typeof body;
       const room = rooms.createRoom(opts, Date.now());

@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { SignalingServer } from '@switchboard/signaling';
 import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
+import { udpBatchAvailable } from '@switchboard/netio';
+import { dtlsSrtpAvailable } from '@switchboard/dtls-srtp';
+import { SfuBackend } from './sfu-backend.js';
 import { ConfigError, type Config } from './config.js';
 import { devKeysFile, loadDevKeys } from './dev-keys.js';
 import { TokenVerifier } from '@switchboard/tokens';
@@ -72,6 +75,7 @@ export class Switchboard {
   turn: TurnServer | null = null;
   http: FastifyInstance | null = null;
   signaling: SignalingServer | null = null;
+  sfu: SfuBackend | null = null;
   /** The TURN REST secret participants' credentials are minted with (the first configured). */
   private turnSecret: string | null = null;
   private readonly logger: Logger;
@@ -140,13 +144,17 @@ export class Switchboard {
       const endpoints = ['/healthz', '/metrics'];
       if (Object.keys(this.apiKeys).length > 0) {
         const ice = { port: cfg.turn.listeningPort, secret: cfg.turn.enabled ? this.turnSecret : null, tlsPort: cfg.turn.cert ? cfg.turn.tlsListeningPort : undefined, ttlSeconds: 86_400 };
+        this.sfu = this.startSfu();
         this.signaling = new SignalingServer({
           apiKeys: this.apiKeys,
           iceServers: (host, identity) => iceServersFor(ice, host, identity),
           logger: this.logger,
+          mediaBackends: this.sfu ? [this.sfu] : [],
+          defaultTopology: cfg.rooms.defaultTopology,
         });
         this.signaling.attach(app.server);
-        registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys));
+        const topologies = new Set<string>(['mesh', ...(this.sfu ? this.sfu.topologies : [])]);
+        registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys), topologies);
         registerStatic(app, { devKey: dev && !Object.keys(cfg.auth.keys).length ? { apiKey: dev.keys.apiKey, secret: dev.keys.apiSecret } : null });
         endpoints.push('/rtc', '/api/rooms');
       } else {
@@ -157,9 +165,25 @@ export class Switchboard {
     }
   }
 
+  /** The SFU on its UDP port, or null when disabled or the native parts are missing. */
+  private startSfu(): SfuBackend | null {
+    const cfg = this.config.sfu;
+    if (!cfg.enabled) return null;
+    if (!udpBatchAvailable() || !dtlsSrtpAvailable()) {
+      this.logger.warn({}, 'sfu off: the native addons (@switchboard/netio, @switchboard/dtls-srtp) are not built');
+      return null;
+    }
+    const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate }, this.logger);
+    const port = backend.listen();
+    this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
+    return backend;
+  }
+
   async stop(): Promise<void> {
     await this.signaling?.close();
     this.signaling = null;
+    this.sfu?.close();
+    this.sfu = null;
     await this.http?.close();
     this.http = null;
     await this.turn?.stop();

@@ -30,6 +30,27 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    rooms: z
+      .object({
+        /** Topology of a room created by a participant joining it (the admin API names its own). */
+        defaultTopology: z.enum(['mesh', 'sfu', 'mcu']).default('mesh'),
+      })
+      .strict()
+      .prefault({}),
+    sfu: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** IPv4 address the WebRTC media port binds (0.0.0.0: all; candidates then list each interface's IPv4). */
+        listeningIp: ip.default('0.0.0.0'),
+        /** One UDP port for every peer's media. */
+        port: port.default(7882),
+        /** Public IPv4 put in ICE candidates when the server is behind NAT. */
+        announcedIp: ip.optional(),
+        /** Bandwidth estimate (REMB) sent to each publisher, bits/s. */
+        maxIncomingBitrate: z.number().int().min(100_000).max(100_000_000).default(5_000_000),
+      })
+      .strict()
+      .prefault({}),
     turn: z
       .object({
         enabled: z.boolean().default(true),

@@ -5,10 +5,11 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ClientMessage, ErrorCode, IceServer, ServerMessage } from '@switchboard/protocol';
+import { ERROR_CODE_LIST, type ClientMessage, type ErrorCode, type IceServer, type ServerMessage } from '@switchboard/protocol';
 import { RoomError, RoomManager, type LeaveReason, type Participant, type Room, type RoomListener, type TrackInfo } from '@switchboard/rooms';
 import { checkAccess, TokenError, TokenVerifier } from '@switchboard/tokens';
 import { CloseCode, Connection, DEFAULT_LIMITS, type ConnectionLimits } from './connection.js';
+import type { MediaBackend } from './media-backend.js';
 
 export interface SignalingLogger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -29,6 +30,10 @@ export interface SignalingOptions {
   maxConnections?: number;
   limits?: Partial<ConnectionLimits>;
   logger?: SignalingLogger;
+  /** Media engines for SFU/MCU rooms. Without one, such rooms get errors for media messages. */
+  mediaBackends?: MediaBackend[];
+  /** Topology of rooms created by a join. Default mesh. */
+  defaultTopology?: 'mesh' | 'sfu' | 'mcu';
 }
 
 const quiet: SignalingLogger = { info() {}, warn() {}, debug() {} };
@@ -57,12 +62,15 @@ function errorCodeOf(err: unknown): ErrorCode {
     };
     return known[code] ?? 'SB_ERR_INTERNAL';
   }
+  // media backends throw plain errors with a protocol code
+  if ((ERROR_CODE_LIST as readonly string[]).includes(code)) return code as ErrorCode;
   return 'SB_ERR_INTERNAL';
 }
 
 export class SignalingServer implements RoomListener {
   readonly rooms: RoomManager;
-  private readonly opts: Required<Omit<SignalingOptions, 'limits' | 'logger'>> & { limits: ConnectionLimits; logger: SignalingLogger };
+  private readonly opts: Required<Omit<SignalingOptions, 'limits' | 'logger' | 'mediaBackends' | 'defaultTopology'>> & { limits: ConnectionLimits; logger: SignalingLogger };
+  private readonly backends = new Map<string, MediaBackend>();
   private readonly verifier: TokenVerifier;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
@@ -84,7 +92,21 @@ export class SignalingServer implements RoomListener {
       logger: opts.logger ?? quiet,
     };
     this.verifier = new TokenVerifier(opts.apiKeys);
-    this.rooms = new RoomManager(this, { reconnectGraceMs: this.opts.reconnectGraceMs, pingTimeoutMs: this.opts.pingTimeoutMs });
+    this.rooms = new RoomManager(this, {
+      reconnectGraceMs: this.opts.reconnectGraceMs,
+      pingTimeoutMs: this.opts.pingTimeoutMs,
+      defaultTopology: opts.defaultTopology ?? 'mesh',
+    });
+    for (const b of opts.mediaBackends ?? []) {
+      b.attach({
+        toParticipant: (sid, m) => this.bySid.get(sid)?.send(m),
+        toRoom: (name, m) => {
+          const room = this.rooms.getRoom(name);
+          if (room) this.toOthers(room, null, m);
+        },
+      });
+      for (const t of b.topologies) this.backends.set(t, b);
+    }
     // Frames above the protocol limit get an error reply; far above it the socket closes (1009).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
     this.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.accept(ws, req));
@@ -161,9 +183,14 @@ export class SignalingServer implements RoomListener {
       switch (msg.type) {
         case 'offer':
         case 'answer':
-        case 'candidate':
-          this.relay(conn, sid, msg, id);
+        case 'candidate': {
+          const p = this.rooms.getParticipant(sid);
+          const backend = p ? this.backends.get(p.room.topology) : undefined;
+          if (p && backend) backend.handle(p.room, p, msg);
+          else if (p && p.room.topology !== 'mesh') throw new RoomError('SB_ERR_WRONG_TOPOLOGY', `${p.room.topology} rooms are not available on this server`);
+          else this.relay(conn, sid, msg, id);
           break;
+        }
         case 'publishTrack': {
           const track = this.rooms.publishTrack(sid, msg.track, now);
           conn.send({ v: 1, type: 'trackPublished', id, cid: msg.track.cid, track } as ServerMessage);
@@ -186,13 +213,17 @@ export class SignalingServer implements RoomListener {
           break;
         case 'subscription':
         case 'trackSettings':
-        case 'data':
+        case 'data': {
           // SFU and MCU rooms use these; in a mesh room media and data go peer to peer.
-          conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type} is not used in mesh rooms`, id);
+          const p = this.rooms.getParticipant(sid);
+          const backend = p ? this.backends.get(p.room.topology) : undefined;
+          if (p && backend) backend.handle(p.room, p, msg);
+          else conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type} is not used in mesh rooms`, id);
           break;
+        }
       }
     } catch (err) {
-      if (!(err instanceof RoomError) && !(err instanceof TokenError)) this.opts.logger.warn({ err: (err as Error).stack }, 'signaling handler failed');
+      if (!(err instanceof RoomError) && !(err instanceof TokenError) && errorCodeOf(err) === 'SB_ERR_INTERNAL') this.opts.logger.warn({ err: (err as Error).stack }, 'signaling handler failed');
       conn.error(errorCodeOf(err), (err as Error).message, id);
     }
   }
@@ -252,6 +283,7 @@ export class SignalingServer implements RoomListener {
       pingIntervalMs: this.opts.pingIntervalMs,
       pingTimeoutMs: this.opts.pingTimeoutMs,
     } as ServerMessage);
+    if (!reconnected) this.backends.get(room.topology)?.participantJoined(room, participant);
     this.opts.logger.info({ room: room.name, identity: participant.identity, sid: participant.sid, reconnected }, 'participant joined');
   }
 
@@ -288,6 +320,7 @@ export class SignalingServer implements RoomListener {
   }
 
   participantLeft(room: Room, p: Participant, reason: LeaveReason): void {
+    this.backends.get(room.topology)?.participantLeft(room, p);
     this.toOthers(room, p, { v: 1, type: 'participantLeft', sid: p.sid, reason } as ServerMessage);
     const conn = this.bySid.get(p.sid);
     if (conn) {
@@ -300,15 +333,18 @@ export class SignalingServer implements RoomListener {
     this.opts.logger.info({ room: room.name, identity: p.identity, sid: p.sid, reason }, 'participant left');
   }
 
-  trackPublished(room: Room, p: Participant, _track: TrackInfo): void {
+  trackPublished(room: Room, p: Participant, track: TrackInfo): void {
+    this.backends.get(room.topology)?.trackPublished(room, p, track);
     this.participantUpdated(room, p);
   }
 
-  trackUnpublished(room: Room, p: Participant, _track: TrackInfo): void {
+  trackUnpublished(room: Room, p: Participant, track: TrackInfo): void {
+    this.backends.get(room.topology)?.trackUnpublished(room, p, track);
     this.participantUpdated(room, p);
   }
 
   roomClosed(room: Room, reason: string): void {
+    this.backends.get(room.topology)?.roomClosed(room);
     this.opts.logger.info({ room: room.name, reason }, 'room closed');
   }
 }

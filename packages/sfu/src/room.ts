@@ -1,0 +1,244 @@
+// An SFU room: who is in it, which of their tracks are published, and who receives what.
+// Everyone subscribes to every other participant's tracks by default (LiveKit's
+// autoSubscribe). Periodically it picks each subscriber's simulcast layers (display size
+// and bandwidth), asks publishers to pause layers nobody watches, and finds active speakers.
+import type { Consumer } from './consumer.js';
+import { SfuParticipant } from './participant.js';
+import type { ParticipantHost } from './participant.js';
+import type { Producer } from './producer.js';
+import type { UdpMux } from '@switchboard/webrtc';
+
+export interface KnownTrack {
+  sid: string;
+  cid: string;
+  kind: 'audio' | 'video' | 'data';
+  width?: number;
+  height?: number;
+  claimed: boolean;
+}
+
+export interface RoomHost {
+  readonly mux: UdpMux;
+  signal(participantSid: string, msg: { type: 'offer' | 'answer'; target: 'publisher' | 'subscriber'; sdp: string }): void;
+  activeSpeakers(roomSid: string, speakers: { sid: string; level: number }[]): void;
+  layersChanged(participantSid: string, trackSid: string, layers: { rid: string; active: boolean }[]): void;
+  log(level: 'info' | 'warn', obj: Record<string, unknown>, msg: string): void;
+}
+
+/** After a bandwidth-driven step down, wait this long before trying the higher layer again. */
+const UPGRADE_HOLD_MS = 10_000;
+const SPEAKER_THRESHOLD = 0.02;
+
+export class SfuRoom implements ParticipantHost {
+  readonly participants = new Map<string, SfuParticipant>();
+  readonly tracks = new Map<string, KnownTrack[]>(); // by participant sid
+  private speakers: string[] = [];
+  private readonly downgradedAt = new Map<Consumer, number>();
+
+  constructor(
+    readonly sid: string,
+    private readonly host: RoomHost,
+  ) {}
+
+  get mux(): UdpMux {
+    return this.host.mux;
+  }
+
+  signal(sid: string, msg: { type: 'offer' | 'answer'; target: 'publisher' | 'subscriber'; sdp: string }): void {
+    this.host.signal(sid, msg);
+  }
+
+  log(level: 'info' | 'warn', obj: Record<string, unknown>, msg: string): void {
+    this.host.log(level, { room: this.sid, ...obj }, msg);
+  }
+
+  join(sid: string, canSubscribe: boolean): SfuParticipant {
+    let p = this.participants.get(sid);
+    if (p !== undefined) return p;
+    p = new SfuParticipant(sid, this, canSubscribe);
+    this.participants.set(sid, p);
+    const now = Date.now();
+    for (const other of this.participants.values()) {
+      if (other === p) continue;
+      for (const producer of other.producers.values()) p.subscribe(producer, now);
+    }
+    return p;
+  }
+
+  leave(sid: string): void {
+    const p = this.participants.get(sid);
+    if (p === undefined) return;
+    this.participants.delete(sid);
+    this.tracks.delete(sid);
+    p.close();
+  }
+
+  trackPublished(participantSid: string, t: Omit<KnownTrack, 'claimed'>): void {
+    const list = this.tracks.get(participantSid) ?? [];
+    if (!list.some((x) => x.sid === t.sid)) list.push({ ...t, claimed: false });
+    this.tracks.set(participantSid, list);
+    this.participants.get(participantSid)?.bindPending();
+  }
+
+  trackUnpublished(participantSid: string, trackSid: string): void {
+    const list = this.tracks.get(participantSid);
+    if (list !== undefined) this.tracks.set(participantSid, list.filter((x) => x.sid !== trackSid));
+    const p = this.participants.get(participantSid);
+    const producer = p?.producerById(trackSid);
+    if (p !== undefined && producer !== undefined) p.closeProducer(producer);
+  }
+
+  claimTrack(sid: string, streamId: string, kind: 'audio' | 'video'): { trackSid: string; cid: string } | undefined {
+    const t = this.tracks.get(sid)?.find((x) => !x.claimed && x.cid === streamId && x.kind === kind);
+    if (t === undefined) return undefined;
+    t.claimed = true;
+    return { trackSid: t.sid, cid: t.cid };
+  }
+
+  producerReady(owner: SfuParticipant, producer: Producer): void {
+    const now = Date.now();
+    for (const p of this.participants.values()) if (p !== owner) p.subscribe(producer, now);
+  }
+
+  producerClosed(owner: SfuParticipant, producer: Producer): void {
+    for (const p of this.participants.values()) if (p !== owner) p.unsubscribe(producer.id);
+    const list = this.tracks.get(owner.sid);
+    const t = list?.find((x) => x.sid === producer.id);
+    if (t !== undefined) t.claimed = false;
+  }
+
+  /** Full-size dimensions of a producer's track, as published. */
+  private trackSize(producer: Producer): { width: number; height: number } | undefined {
+    const t = this.tracks.get(producer.participantSid)?.find((x) => x.sid === producer.id);
+    return t?.width && t.height ? { width: t.width, height: t.height } : undefined;
+  }
+
+  /** The subscriber's wishes for one track: pause, display size, or a quality cap. */
+  trackSettings(subscriberSid: string, trackSid: string, s: { disabled?: boolean; width?: number; height?: number; quality?: 'low' | 'medium' | 'high' }): void {
+    const p = this.participants.get(subscriberSid);
+    const c = p?.consumers.get(trackSid);
+    if (c === undefined) return;
+    const now = Date.now();
+    if (s.disabled !== undefined) c.setPaused(s.disabled, now);
+    const top = c.producer.layers.length - 1;
+    let layer = top;
+    if (s.quality !== undefined) layer = Math.min(top, s.quality === 'low' ? 0 : s.quality === 'medium' ? 1 : 2);
+    if (s.width !== undefined || s.height !== undefined) {
+      const size = this.trackSize(c.producer);
+      const w = s.width ?? 0;
+      const h = s.height ?? 0;
+      if (size !== undefined && top > 0) {
+        // smallest layer at least as large as the display (layers halve in size going down)
+        let chosen = top;
+        for (let i = 0; i <= top; i++) {
+          const scale = 2 ** (top - i);
+          if (size.width / scale >= w * 0.9 && size.height / scale >= h * 0.9) {
+            chosen = i;
+            break;
+          }
+        }
+        layer = Math.min(layer, chosen);
+      }
+    }
+    c.maxLayerBySize = layer;
+    this.allocate(p!, now);
+  }
+
+  setSubscribed(subscriberSid: string, trackSid: string, subscribe: boolean): void {
+    const p = this.participants.get(subscriberSid);
+    if (p === undefined) return;
+    if (!subscribe) {
+      p.unsubscribe(trackSid);
+      return;
+    }
+    for (const owner of this.participants.values()) {
+      if (owner === p) continue;
+      const producer = owner.producerById(trackSid);
+      if (producer !== undefined) p.subscribe(producer, Date.now());
+    }
+  }
+
+  /** Chooses each video consumer's layer for one subscriber. */
+  allocate(p: SfuParticipant, nowMs: number): void {
+    const video: Consumer[] = [];
+    for (const c of p.consumers.values()) if (c.kind === 'video' && !c.paused && c.producer.simulcast) video.push(c);
+    if (video.length === 0) return;
+    let forwarding = 0;
+    for (const c of video) forwarding += c.currentLayer >= 0 ? c.producer.layers[c.currentLayer].lastBps : 0;
+    // REMB can only say "less": without probing it never rises far above what we send.
+    const congested = p.subscriberLossFraction > 0.1 || (p.subscriberBps > 0 && forwarding > 0 && p.subscriberBps < forwarding * 0.85);
+    let budget = congested ? p.subscriberBps : Infinity;
+    for (const c of video) {
+      const layers = c.producer.layers;
+      let want = Math.min(c.maxLayerBySize, layers.length - 1);
+      const downAt = this.downgradedAt.get(c);
+      if (!congested && downAt !== undefined && nowMs - downAt < UPGRADE_HOLD_MS) want = Math.min(want, Math.max(c.targetLayer, 0));
+      // highest layer that is flowing, fits the budget, and is not above what is wanted
+      let chosen = -1;
+      for (let i = want; i >= 0; i--) {
+        const l = layers[i];
+        if (!l.active(nowMs) && c.producer.layerEnabled[i]) continue;
+        if (l.lastBps > budget && i > 0) continue;
+        chosen = i;
+        break;
+      }
+      if (chosen < 0) chosen = 0;
+      if (chosen < c.targetLayer && congested) this.downgradedAt.set(c, nowMs);
+      budget -= layers[chosen].lastBps;
+      c.setTargetLayer(chosen, nowMs);
+    }
+  }
+
+  /** Per producer: the highest layer any subscriber wants; higher layers are paused at the publisher. */
+  private updateLayerDemand(): void {
+    for (const owner of this.participants.values()) {
+      for (const producer of owner.producers.values()) {
+        if (!producer.simulcast) continue;
+        let top = 0;
+        for (const c of producer.consumers) if (!c.paused) top = Math.max(top, c.maxLayerBySize);
+        let changed = false;
+        for (let i = 0; i < producer.layers.length; i++) {
+          const on = i <= top;
+          if (producer.layerEnabled[i] !== on) {
+            producer.layerEnabled[i] = on;
+            changed = true;
+          }
+        }
+        if (changed) {
+          this.host.layersChanged(
+            owner.sid,
+            producer.id,
+            producer.layers.map((l, i) => ({ rid: l.rid ?? String(i), active: producer.layerEnabled[i] })),
+          );
+        }
+      }
+    }
+  }
+
+  tickAllocation(nowMs: number): void {
+    for (const p of this.participants.values()) this.allocate(p, nowMs);
+    this.updateLayerDemand();
+    for (const c of this.downgradedAt.keys()) if (c.closed) this.downgradedAt.delete(c);
+  }
+
+  tickSpeakers(): void {
+    const levels: { sid: string; level: number }[] = [];
+    for (const p of this.participants.values()) {
+      let best = 0;
+      for (const producer of p.producers.values()) if (producer.kind === 'audio') best = Math.max(best, producer.takeLevel());
+      if (best > SPEAKER_THRESHOLD) levels.push({ sid: p.sid, level: Math.min(1, best) });
+    }
+    levels.sort((a, b) => b.level - a.level);
+    const sids = levels.map((l) => l.sid);
+    if (sids.join(',') !== this.speakers.join(',')) {
+      this.speakers = sids;
+      this.host.activeSpeakers(this.sid, levels);
+    }
+  }
+
+  close(): void {
+    for (const p of this.participants.values()) p.close();
+    this.participants.clear();
+    this.tracks.clear();
+  }
+}

@@ -1,0 +1,242 @@
+// The SFU service: one UDP port (UdpMux) shared by every transport, rooms of participants,
+// and the timers that drive NACKs, receiver reports, layer allocation and active speakers.
+// It reports upward through SfuListener and never imports signaling.
+import { UdpMux } from '@switchboard/webrtc';
+import type { UdpMuxStats } from '@switchboard/webrtc';
+import { SfuRoom } from './room.js';
+import type { KnownTrack, RoomHost } from './room.js';
+import type { SfuParticipant } from './participant.js';
+
+export interface SfuOptions {
+  /** IPv4 address to bind the media port on. */
+  ip: string;
+  /** UDP port for all WebRTC media (0 picks one). */
+  port: number;
+  /** Public address put in ICE candidates when behind NAT. */
+  announcedIp?: string;
+  /** The bandwidth estimate (REMB) sent to each publisher, bps. Default 5 Mbit/s. */
+  maxIncomingBitrate?: number;
+}
+
+export interface SfuListener {
+  signal(participantSid: string, msg: { type: 'offer' | 'answer'; target: 'publisher' | 'subscriber'; sdp: string }): void;
+  activeSpeakers(roomSid: string, speakers: { sid: string; level: number }[]): void;
+  layersChanged(participantSid: string, trackSid: string, layers: { rid: string; active: boolean }[]): void;
+  log?(level: 'info' | 'warn', obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface ConsumerStats {
+  trackSid: string;
+  kind: 'audio' | 'video';
+  ssrc: number;
+  currentLayer: number;
+  targetLayer: number;
+  paused: boolean;
+  packetsSent: number;
+  bytesSent: number;
+  retransmits: number;
+  nacks: number;
+  plis: number;
+  layerSwitches: number;
+}
+
+export interface ProducerStats {
+  trackSid: string;
+  kind: 'audio' | 'video';
+  codec: string;
+  layers: { rid: string | null; ssrc: number; packets: number; bytes: number; lost: number; jitter: number; bitrate: number; nacksRecovered: number }[];
+}
+
+export interface ParticipantMediaStats {
+  sid: string;
+  publisher: ReturnType<NonNullable<SfuParticipant['publisher']>['stats']> | null;
+  subscriber: ReturnType<NonNullable<SfuParticipant['subscriber']>['stats']> | null;
+  producers: ProducerStats[];
+  consumers: ConsumerStats[];
+  subscriberBitrateEstimate: number;
+}
+
+const NACK_TICK_MS = 20;
+
+export class Sfu implements RoomHost {
+  readonly mux: UdpMux;
+  private readonly rooms = new Map<string, SfuRoom>();
+  /** participant sid -> room */
+  private readonly roomOf = new Map<string, SfuRoom>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticks = 0;
+  private readonly maxIncomingBitrate: number;
+
+  constructor(
+    opts: SfuOptions,
+    private readonly listener: SfuListener,
+  ) {
+    this.mux = new UdpMux({ ip: opts.ip, port: opts.port, announcedIp: opts.announcedIp });
+    this.maxIncomingBitrate = opts.maxIncomingBitrate ?? 5_000_000;
+  }
+
+  /** Binds the media port; returns it. */
+  listen(): number {
+    const port = this.mux.listen();
+    this.timer = setInterval(() => this.tick(), NACK_TICK_MS);
+    this.timer.unref();
+    return port;
+  }
+
+  get port(): number {
+    return this.mux.port;
+  }
+
+  signal(participantSid: string, msg: { type: 'offer' | 'answer'; target: 'publisher' | 'subscriber'; sdp: string }): void {
+    this.listener.signal(participantSid, msg);
+  }
+
+  activeSpeakers(roomSid: string, speakers: { sid: string; level: number }[]): void {
+    this.listener.activeSpeakers(roomSid, speakers);
+  }
+
+  layersChanged(participantSid: string, trackSid: string, layers: { rid: string; active: boolean }[]): void {
+    this.listener.layersChanged(participantSid, trackSid, layers);
+  }
+
+  log(level: 'info' | 'warn', obj: Record<string, unknown>, msg: string): void {
+    this.listener.log?.(level, obj, msg);
+  }
+
+  private room(roomSid: string): SfuRoom {
+    let r = this.rooms.get(roomSid);
+    if (r === undefined) {
+      r = new SfuRoom(roomSid, this);
+      this.rooms.set(roomSid, r);
+    }
+    return r;
+  }
+
+  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean }): void {
+    const room = this.room(roomSid);
+    room.join(participantSid, opts.canSubscribe);
+    this.roomOf.set(participantSid, room);
+  }
+
+  leave(participantSid: string): void {
+    const room = this.roomOf.get(participantSid);
+    if (room === undefined) return;
+    this.roomOf.delete(participantSid);
+    room.leave(participantSid);
+    if (room.participants.size === 0) {
+      room.close();
+      this.rooms.delete(room.sid);
+    }
+  }
+
+  closeRoom(roomSid: string): void {
+    const room = this.rooms.get(roomSid);
+    if (room === undefined) return;
+    for (const sid of room.participants.keys()) this.roomOf.delete(sid);
+    room.close();
+    this.rooms.delete(roomSid);
+  }
+
+  private participant(sid: string): SfuParticipant {
+    const p = this.roomOf.get(sid)?.participants.get(sid);
+    if (p === undefined) throw Object.assign(new Error('not in an SFU room'), { code: 'SB_ERR_NOT_JOINED' });
+    return p;
+  }
+
+  trackPublished(participantSid: string, track: Omit<KnownTrack, 'claimed'>): void {
+    this.roomOf.get(participantSid)?.trackPublished(participantSid, track);
+  }
+
+  trackUnpublished(participantSid: string, trackSid: string): void {
+    this.roomOf.get(participantSid)?.trackUnpublished(participantSid, trackSid);
+  }
+
+  /** The client's publisher offer; the answer is signalled back (and returned). Throws SdpError/NegotiationError. */
+  publisherOffer(participantSid: string, sdp: string): string {
+    return this.participant(participantSid).handlePublisherOffer(sdp);
+  }
+
+  subscriberAnswer(participantSid: string, sdp: string): void {
+    this.participant(participantSid).handleSubscriberAnswer(sdp);
+  }
+
+  setSubscribed(participantSid: string, trackSids: string[], subscribe: boolean): void {
+    const room = this.roomOf.get(participantSid);
+    for (const t of trackSids) room?.setSubscribed(participantSid, t, subscribe);
+  }
+
+  trackSettings(participantSid: string, trackSids: string[], s: { disabled?: boolean; width?: number; height?: number; quality?: 'low' | 'medium' | 'high' }): void {
+    const room = this.roomOf.get(participantSid);
+    for (const t of trackSids) room?.trackSettings(participantSid, t, s);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.ticks++;
+    for (const room of this.rooms.values()) {
+      for (const p of room.participants.values()) p.tickNack(now);
+      if (this.ticks % 15 === 0) room.tickSpeakers();
+      if (this.ticks % 25 === 0) room.tickAllocation(now);
+      if (this.ticks % 50 === 0) for (const p of room.participants.values()) p.tickReports(now, this.maxIncomingBitrate);
+    }
+  }
+
+  participantStats(participantSid: string): ParticipantMediaStats | undefined {
+    const p = this.roomOf.get(participantSid)?.participants.get(participantSid);
+    if (p === undefined) return undefined;
+    const now = Date.now();
+    return {
+      sid: p.sid,
+      publisher: p.publisher?.stats() ?? null,
+      subscriber: p.subscriber?.stats() ?? null,
+      producers: [...p.producers.values()].map((pr) => ({
+        trackSid: pr.id,
+        kind: pr.kind,
+        codec: pr.codec.name,
+        layers: pr.layers.map((l) => ({
+          rid: l.rid ?? null,
+          ssrc: l.ssrc,
+          packets: l.stats.packets,
+          bytes: l.stats.bytes,
+          lost: l.stats.cumulativeLost,
+          jitter: l.stats.jitter / (pr.codec.clockRate / 1000),
+          bitrate: l.stats.bitrate.bps(now),
+          nacksRecovered: l.nack?.recovered ?? 0,
+        })),
+      })),
+      consumers: [...p.consumers.values()].map((c) => ({
+        trackSid: c.producer.id,
+        kind: c.kind,
+        ssrc: c.params.ssrc,
+        currentLayer: c.currentLayer,
+        targetLayer: c.targetLayer,
+        paused: c.paused,
+        packetsSent: c.packetsSent,
+        bytesSent: c.bytesSent,
+        retransmits: c.retransmits,
+        nacks: c.nacksReceived,
+        plis: c.plisReceived,
+        layerSwitches: c.layerSwitches,
+      })),
+      subscriberBitrateEstimate: p.subscriberBps,
+    };
+  }
+
+  roomStats(roomSid: string): ParticipantMediaStats[] {
+    const room = this.rooms.get(roomSid);
+    if (room === undefined) return [];
+    return [...room.participants.keys()].map((sid) => this.participantStats(sid)!).filter((x) => x !== undefined);
+  }
+
+  stats(): UdpMuxStats & { rooms: number; participants: number } {
+    return { ...this.mux.stats(), rooms: this.rooms.size, participants: this.roomOf.size };
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const r of this.rooms.values()) r.close();
+    this.rooms.clear();
+    this.roomOf.clear();
+    this.mux.close();
+  }
+}

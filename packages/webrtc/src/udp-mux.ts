@@ -1,0 +1,354 @@
+// One UDP port for every peer (like mediasoup's WebRtcServer, LiveKit's udp_port). A datagram
+// from a known address goes to its transport; from an unknown one it must be a STUN Binding
+// request whose USERNAME names a transport's ufrag and whose integrity checks out, and then
+// the address is learned. Per batch of datagrams (recvmmsg): STUN and DTLS are handled one by
+// one, SRTP/SRTCP is decrypted in one native call, the listeners forward synchronously into
+// the send area, and everything queued is encrypted in one native call and leaves in one
+// sendmmsg. No JS object is made per media packet.
+import {
+  FLAG_SEND_AREA,
+  OP_FLAGS,
+  OP_HEADER,
+  OP_IP,
+  OP_LENGTH,
+  OP_OFFSET,
+  OP_PORT,
+  OP_SOCK,
+  OP_WORDS,
+  UdpBatch,
+  intToIp4,
+  ip4ToInt,
+  localPort,
+  openUdp4,
+  setSocketBuffers,
+} from '@switchboard/netio';
+import { Certificate, SrtpTable } from '@switchboard/dtls-srtp';
+import { StunWriter } from '@switchboard/stun';
+import { networkInterfaces } from 'node:os';
+import { CHECK_INVALID, CHECK_NOMINATED, parseStun, requestLocalUfrag } from './ice-lite.js';
+import { WebRtcTransport } from './transport.js';
+import type { TransportListener } from './transport.js';
+
+export interface UdpMuxOptions {
+  /** Address to bind (IPv4). */
+  ip: string;
+  /** Port to bind; 0 picks one. */
+  port: number;
+  /** Address put in candidates instead of `ip` (a public IP when behind NAT). */
+  announcedIp?: string;
+  /** Datagrams per receive batch. Default 64. */
+  slots?: number;
+  /** Send slots per flush. Default 1024. */
+  sendSlots?: number;
+  /** SO_RCVBUF / SO_SNDBUF. Default 4 MiB. */
+  socketBufferBytes?: number;
+}
+
+export interface IceCandidateInfo {
+  foundation: string;
+  component: 1;
+  transport: 'udp';
+  priority: number;
+  address: string;
+  port: number;
+  type: 'host';
+}
+
+export interface UdpMuxStats {
+  transports: number;
+  received: number;
+  sent: number;
+  droppedUnknown: number;
+  droppedSend: number;
+  srtpAuthFailures: number;
+  srtpReplays: number;
+}
+
+const SLOT_SIZE = 2048;
+/** Room left after a packet for the SRTP/SRTCP tag and index. */
+const TAG_ROOM = 32;
+const RECV_OP_WORDS = 3;
+
+const addrKey = (ip4: number, port: number): number => (ip4 >>> 0) * 65536 + port;
+
+export class UdpMux {
+  readonly srtp: SrtpTable;
+  readonly cert: Certificate;
+  readonly sendData: Uint8Array;
+  private readonly sendBuf: Buffer;
+  private readonly recvBuf: Buffer;
+  private readonly batch: UdpBatch;
+  private readonly recvData: Uint8Array;
+  private readonly recvMeta: Int32Array;
+  private readonly queue: Int32Array;
+  private readonly sendSlots: number;
+  private readonly recvOps: Int32Array;
+  private readonly recvTransports: (WebRtcTransport | null)[];
+  private readonly byUfrag = new Map<string, WebRtcTransport>();
+  private readonly byAddress = new Map<number, WebRtcTransport>();
+  private readonly transports = new Set<WebRtcTransport>();
+  private readonly writer = new StunWriter(512);
+  private queued = 0;
+  private inBatch = false;
+  private flushScheduled = false;
+  private nextId = 1;
+  private timer: NodeJS.Timeout | null = null;
+  private fd = -1;
+  private boundPort = 0;
+  private droppedUnknown = 0;
+  private closed = false;
+
+  constructor(
+    private readonly opts: UdpMuxOptions,
+    cert?: Certificate,
+  ) {
+    this.cert = cert ?? Certificate.generate();
+    this.srtp = new SrtpTable();
+    const slots = opts.slots ?? 64;
+    this.sendSlots = opts.sendSlots ?? 1024;
+    this.batch = new UdpBatch({ slots, slotSize: SLOT_SIZE, sendSlots: this.sendSlots }, (n) => this.onBatch(n));
+    this.recvData = this.batch.recvData;
+    this.recvMeta = this.batch.recvMeta;
+    this.queue = this.batch.sendQueue;
+    this.sendData = this.batch.sendData;
+    this.sendBuf = Buffer.from(this.sendData.buffer, this.sendData.byteOffset, this.sendData.byteLength);
+    this.recvBuf = Buffer.from(this.recvData.buffer, this.recvData.byteOffset, this.recvData.byteLength);
+    this.recvOps = new Int32Array(slots * RECV_OP_WORDS);
+    this.recvTransports = new Array<WebRtcTransport | null>(slots).fill(null);
+  }
+
+  /** Binds the port; returns it. */
+  listen(): number {
+    this.fd = openUdp4(this.opts.ip, this.opts.port, false);
+    const bytes = this.opts.socketBufferBytes ?? 4 * 1024 * 1024;
+    setSocketBuffers(this.fd, bytes, bytes);
+    this.boundPort = localPort(this.fd);
+    this.batch.watch(this.fd, 0);
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Host candidates for SDP: the announced IP (or the bound one) on our port. */
+  candidates(): IceCandidateInfo[] {
+    let addresses: string[];
+    if (this.opts.announcedIp !== undefined) addresses = [this.opts.announcedIp];
+    else if (this.opts.ip !== '0.0.0.0') addresses = [this.opts.ip];
+    else {
+      // bound to every interface: one candidate per IPv4 address, loopback last
+      const all = Object.values(networkInterfaces()).flatMap((l) => l ?? []).filter((a) => a.family === 'IPv4');
+      addresses = [...all.filter((a) => !a.internal), ...all.filter((a) => a.internal)].map((a) => a.address);
+    }
+    // type preference 126 (host), local preference decreasing per address, component 1
+    return addresses.map((address, i) => ({
+      foundation: String(i + 1),
+      component: 1 as const,
+      transport: 'udp' as const,
+      priority: (126 << 24) + ((65535 - i) << 8) + 255,
+      address,
+      port: this.boundPort,
+      type: 'host' as const,
+    }));
+  }
+
+  createTransport(listener: TransportListener): WebRtcTransport {
+    if (this.closed) throw Object.assign(new Error('mux is closed'), { code: 'SB_ERR_TRANSPORT_CLOSED' });
+    const t = new WebRtcTransport(this.nextId++, this, this.cert, listener);
+    this.byUfrag.set(t.ice.localUfrag, t);
+    this.transports.add(t);
+    return t;
+  }
+
+  /** Drops every map entry of a transport (its close() calls this). */
+  forget(t: WebRtcTransport): void {
+    this.byUfrag.delete(t.ice.localUfrag);
+    for (const k of t.addressKeys) if (this.byAddress.get(k) === t) this.byAddress.delete(k);
+    t.addressKeys.clear();
+    this.transports.delete(t);
+  }
+
+  private onBatch(count: number): void {
+    this.inBatch = true;
+    const meta = this.recvMeta;
+    const data = this.recvData;
+    const ops = this.recvOps;
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const m = i * 4;
+      const ip4 = meta[m + 1];
+      const port = meta[m + 2];
+      const len = meta[m + 3];
+      const off = i * SLOT_SIZE;
+      if (len < 1) continue;
+      const b0 = data[off];
+      const t = this.byAddress.get(addrKey(ip4, port));
+      if (b0 >= 128 && b0 <= 191) {
+        if (t === undefined || t.srtpId < 0) {
+          this.droppedUnknown++;
+          continue;
+        }
+        t.packetsIn++;
+        t.bytesIn += len;
+        ops[n * RECV_OP_WORDS] = t.srtpId;
+        ops[n * RECV_OP_WORDS + 1] = off;
+        ops[n * RECV_OP_WORDS + 2] = len;
+        this.recvTransports[n++] = t;
+      } else if (b0 < 4) {
+        this.onStun(data.subarray(off, off + len), ip4, port, t);
+      } else if (b0 >= 20 && b0 <= 63) {
+        if (t === undefined) this.droppedUnknown++;
+        else t.onDtls(data.subarray(off, off + len));
+      } else {
+        this.droppedUnknown++;
+      }
+    }
+    if (n > 0) {
+      this.srtp.unprotectBatch(data, ops, n, RECV_OP_WORDS, 0, 1, 2);
+      for (let j = 0; j < n; j++) {
+        const t = this.recvTransports[j]!;
+        this.recvTransports[j] = null;
+        const len = ops[j * RECV_OP_WORDS + 2];
+        if (len <= 0) {
+          t.srtpFailures++;
+          continue;
+        }
+        if (t.state === 'closed') continue;
+        const off = ops[j * RECV_OP_WORDS + 1];
+        const pt = data[off + 1];
+        if (pt >= 192 && pt <= 223) t.listener.onRtcp(data, off, len);
+        else t.listener.onRtp(data, off, len);
+      }
+    }
+    this.inBatch = false;
+    this.flush();
+  }
+
+  private onStun(buf: Uint8Array, ip4: number, port: number, known: WebRtcTransport | undefined): void {
+    const msg = parseStun(buf);
+    if (msg === null) return;
+    let t = known;
+    if (t === undefined) {
+      const ufrag = requestLocalUfrag(msg);
+      t = ufrag === undefined ? undefined : this.byUfrag.get(ufrag);
+      if (t === undefined) {
+        this.droppedUnknown++;
+        return;
+      }
+    }
+    const verdict = t.ice.check(msg, intToIp4(ip4), port, 4, this.writer, Date.now());
+    if (verdict === CHECK_INVALID) return;
+    const key = addrKey(ip4, port);
+    const owner = this.byAddress.get(key);
+    if (owner !== t) {
+      if (owner !== undefined) owner.addressKeys.delete(key);
+      this.byAddress.set(key, t);
+      t.addressKeys.add(key);
+    }
+    this.queueRaw(this.writer.view(), ip4, port);
+    t.onIceCheck(ip4, port, verdict === CHECK_NOMINATED);
+    t.maybeStartDtlsClient();
+  }
+
+  /** Sends bytes as they are (STUN, DTLS) to the transport's address. */
+  sendRaw(t: WebRtcTransport, bytes: Uint8Array): void {
+    if (!t.hasAddress) return;
+    this.queueRaw(bytes, t.ip4, t.port);
+  }
+
+  private queueRaw(bytes: Uint8Array, ip4: number, port: number): void {
+    if (bytes.length > SLOT_SIZE) return;
+    const o = this.slot();
+    this.sendData.set(bytes, o);
+    this.op(ip4, port, -1, o, bytes.length);
+  }
+
+  /** The offset of the next free send slot (flushing first when full). */
+  private slot(): number {
+    if (this.queued === this.sendSlots) this.flush();
+    return this.queued * SLOT_SIZE;
+  }
+
+  private op(ip4: number, port: number, srtpId: number, off: number, len: number): void {
+    const q = this.queue;
+    const b = this.queued * OP_WORDS;
+    q[b + OP_SOCK] = 0;
+    q[b + OP_IP] = ip4;
+    q[b + OP_PORT] = port;
+    q[b + OP_HEADER] = srtpId; // the SRTP context for protectBatch; FLAG_HEADER is not set
+    q[b + OP_FLAGS] = FLAG_SEND_AREA;
+    q[b + OP_OFFSET] = off;
+    q[b + OP_LENGTH] = len;
+    this.queued++;
+    if (!this.inBatch && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** See WebRtcTransport.beginSend. */
+  beginSend(src: Uint8Array, off: number, len: number): number {
+    if (len > SLOT_SIZE - TAG_ROOM || len < 12) return -1;
+    const o = this.slot();
+    if (len < 64) {
+      const d = this.sendData;
+      for (let i = 0; i < len; i++) d[o + i] = src[off + i];
+    } else if (src === this.recvData) {
+      this.recvBuf.copy(this.sendBuf, o, off, off + len);
+    } else {
+      Buffer.prototype.copy.call(src, this.sendBuf, o, off, off + len);
+    }
+    return o;
+  }
+
+  commitSend(t: WebRtcTransport, len: number, srtpId: number): void {
+    this.op(t.ip4, t.port, srtpId, this.queued * SLOT_SIZE, len);
+  }
+
+  /** Protects every queued media packet and sends the queue. */
+  flush(): void {
+    this.flushScheduled = false;
+    const n = this.queued;
+    if (n === 0 || this.closed) {
+      this.queued = 0;
+      return;
+    }
+    this.srtp.protectBatch(this.sendData, this.queue, n, OP_WORDS, OP_HEADER, OP_OFFSET, OP_LENGTH);
+    this.batch.flush(n);
+    this.queued = 0;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const t of this.transports) t.tick(now);
+  }
+
+  stats(): UdpMuxStats {
+    const b = this.batch.stats();
+    const s = this.srtp.stats();
+    return {
+      transports: this.transports.size,
+      received: b.received,
+      sent: b.sent,
+      droppedUnknown: this.droppedUnknown,
+      droppedSend: b.dropped_send,
+      srtpAuthFailures: s.authFailures,
+      srtpReplays: s.replays,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const t of [...this.transports]) t.close();
+    this.flush();
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.batch.close();
+    this.srtp.close();
+  }
+}
+
+export { ip4ToInt, intToIp4 };
