@@ -232,3 +232,45 @@ test('send before connected throws; options are validated', () => {
   assert.throws(() => new DtlsSession({} as Certificate, 'client'), TypeError);
   s.destroy();
 });
+
+test('fuzz: mutated and truncated handshake datagrams never crash either side', () => {
+  const cc = Certificate.generate();
+  const sc = Certificate.generate();
+  // Record a clean transcript.
+  const client = new DtlsSession(cc, 'client');
+  const server = new DtlsSession(sc, 'server');
+  client.start();
+  const flights: { toServer: boolean; d: Uint8Array }[] = [];
+  pump(client, server, (fromClient, d) => {
+    flights.push({ toServer: fromClient, d: d.slice() });
+    return false;
+  });
+  assert.equal(server.state, 'connected');
+  const rnd = (n: number) => crypto.randomInt(n);
+  const states = new Set<string>();
+  for (let i = 0; i < 300; i++) {
+    const c = new DtlsSession(cc, 'client');
+    const s = new DtlsSession(sc, 'server');
+    c.start();
+    const victim = rnd(flights.length);
+    for (let f = 0; f < flights.length; f++) {
+      let d: Uint8Array = f === 0 ? c.takeOutgoing()[0] ?? flights[0].d : flights[f].d;
+      if (f === victim) {
+        d = d.slice();
+        const kind = rnd(3);
+        if (kind === 0) for (let k = 0; k < 1 + rnd(4); k++) d[rnd(d.length)] ^= 1 << rnd(8);
+        else if (kind === 1) d = d.subarray(0, rnd(d.length));
+        else d = crypto.randomBytes(d.length);
+      }
+      (flights[f].toServer ? s : c).receive(d);
+    }
+    c.takeOutgoing();
+    s.takeOutgoing();
+    states.add(`${c.state}/${s.state}`);
+    c.nextTimeoutMs();
+    s.handleTimeout();
+    c.destroy();
+    s.destroy();
+  }
+  for (const st of states) assert.match(st, /^(new|connecting|connected|closed|failed)\/(new|connecting|connected|closed|failed)$/);
+});
