@@ -23,21 +23,22 @@ need_apt() {
   command -v turnutils_uclient >/dev/null 2>&1 || return 0
   command -v turnserver >/dev/null 2>&1 || return 0
   command -v ip >/dev/null 2>&1 || return 0
+  command -v nft >/dev/null 2>&1 || return 0
   return 1
 }
 
 if [ "${SWITCHBOARD_TEST_SKIP_INSTALL:-}" != 1 ]; then
   if need_apt; then
     if [ "$(id -u)" != 0 ]; then
-      echo "scripts/test.sh: chromium, coturn (turnutils_uclient) or iproute2 is missing and this is not root." >&2
-      echo "Install them first: sudo apt-get update && sudo apt-get install -y chromium coturn iproute2" >&2
+      echo "scripts/test.sh: chromium, coturn (turnutils_uclient), iproute2 or nftables is missing and this is not root." >&2
+      echo "Install them first: sudo apt-get update && sudo apt-get install -y chromium coturn iproute2 nftables" >&2
       exit 1
     fi
-    log "apt-get install chromium coturn iproute2"
+    log "apt-get install chromium coturn iproute2 nftables"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium coturn iproute2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium coturn iproute2 nftables
   else
-    log "chromium, coturn and iproute2 already installed"
+    log "chromium, coturn, iproute2 and nftables already installed"
   fi
 
   log "npm ci"

@@ -4,6 +4,8 @@
  * Page code is plain JavaScript strings (see test/helpers/chromium.ts on tsx and evaluate()).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
@@ -48,6 +50,15 @@ window.sbInbound = async () => {
   });
   return out;
 };
+window.sbVideoPub = (from) => { const x = window.sbState.subscribed.find((s) => s.kind === 'video' && (!from || s.from === from)); return x ? x.pub : null; };
+window.sbOutbound = async () => {
+  const stats = await window.sbRoom.getStats();
+  const out = [];
+  const pub = stats.get('publisher');
+  if (!pub) return out;
+  pub.forEach((r) => { if (r.type === 'outbound-rtp' && r.kind === 'video') out.push({ rid: r.rid || '', active: r.active !== false, bytesSent: r.bytesSent || 0, frameWidth: r.frameWidth || 0 }); });
+  return out;
+};
 true;
 `;
 
@@ -63,6 +74,45 @@ interface Inbound {
 }
 
 const skip = chromiumSkipReason();
+
+/**
+ * Random loss on lo, only in a private network namespace (where lo is all there is). tc netem
+ * where the kernel has it; this machine's kernel is built without it (CONFIG_NET_SCH_NETEM is
+ * not set), so otherwise an nftables rule drops the same share of UDP packets at random.
+ */
+function lossTool(): { tool: 'netem' | 'nft' } | { skip: string } {
+  if (process.getuid?.() !== 0) return { skip: 'simulating loss needs root' };
+  const ifaces = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);
+  if (ifaces.some((i) => i !== 'lo')) return { skip: `not in a private network namespace (interfaces: ${ifaces.join(', ')}); run through npm test` };
+  try {
+    execFileSync('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'loss', '0%'], { stdio: 'ignore' });
+    execFileSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root'], { stdio: 'ignore' });
+    return { tool: 'netem' };
+  } catch {
+    /* no netem in this kernel */
+  }
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return { tool: 'nft' };
+  } catch {
+    return { skip: 'neither tc netem (kernel) nor nft (nftables) is available' };
+  }
+}
+
+function startLoss(tool: 'netem' | 'nft', percent: number): () => void {
+  if (tool === 'netem') {
+    execFileSync('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'loss', `${percent}%`]);
+    return () => execFileSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root']);
+  }
+  execFileSync('nft', ['add', 'table', 'inet', 'sbloss']);
+  execFileSync('nft', ['add', 'chain', 'inet', 'sbloss', 'input', '{ type filter hook input priority 0; }']);
+  execFileSync('nft', ['add', 'rule', 'inet', 'sbloss', 'input', 'meta', 'l4proto', 'udp', 'numgen', 'random', 'mod', '100', 'lt', String(percent), 'drop']);
+  return () => execFileSync('nft', ['delete', 'table', 'inet', 'sbloss']);
+}
+
+const loss = lossTool();
+
+const inboundVideo = (s: Inbound[]) => s.filter((x) => x.kind === 'video');
 
 describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
   let env: ServeWithBrowser;
@@ -93,8 +143,67 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
         30_000,
       );
     }
-    const server = await fetch(`${env.base}metrics`).then((r) => r.text());
-    assert.ok(server.length > 0);
+    const stats = await env.admin('GET', '/api/rooms/sfu-six/stats');
+    assert.equal(stats.status, 200);
+    assert.equal(stats.json.participants.length, 6);
+    for (const p of stats.json.participants) {
+      assert.equal(p.publisher.state, 'connected');
+      assert.equal(p.consumers.length, 10, 'each participant receives 5 audio + 5 video tracks from the server');
+      assert.ok(p.producers.every((x: { layers: { packets: number }[] }) => x.layers.some((l) => l.packets > 0)));
+    }
+    const metrics = await fetch(`${env.base}metrics`).then((r) => r.text());
+    assert.match(metrics, /switchboard_sfu_consumers 60/);
+    assert.match(metrics, /switchboard_sfu_packets_total\{direction="out"\} [1-9]/);
     for (const p of pages) await p.close();
+  });
+
+  test('simulcast: a small display gets the low layer, a large one the high layer; unwatched layers are paused at the publisher', async () => {
+    const a = await join('sfu-simulcast', 'alice');
+    const b = await join('sfu-simulcast', 'bob');
+    const width = async () => inboundVideo((await b.evaluate('window.sbInbound()')) as Inbound[])[0]?.frameWidth ?? 0;
+    await waitFor('bob decodes alice at full size', width, (w) => w === 1280, 30_000);
+    const pub = (await b.evaluate(`window.sbVideoPub('alice')`)) as string;
+    assert.ok(pub);
+    await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { width: 160, height: 90 })`);
+    await waitFor('bob receives the low layer (320 wide)', width, (w) => w > 0 && w <= 320, 20_000);
+    // nobody watches alice's h and f layers now: the server asks her to pause them
+    await waitFor(
+      'alice pauses her unwatched layers',
+      () => a.evaluate('window.sbOutbound()') as Promise<{ rid: string; active: boolean }[]>,
+      (o) => o.filter((x) => x.rid !== 'q' && !x.active).length === 2 && o.some((x) => x.rid === 'q' && x.active),
+      15_000,
+    );
+    await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { width: 1280, height: 720 })`);
+    await waitFor('bob is back on the full layer', width, (w) => w === 1280, 20_000);
+    const stats = await env.admin('GET', '/api/rooms/sfu-simulcast/stats');
+    const bob = stats.json.participants.find((p: { consumers: { trackSid: string }[] }) => p.consumers.some((c) => c.trackSid === pub));
+    assert.ok(bob.consumers.find((c: { trackSid: string; layerSwitches: number }) => c.trackSid === pub).layerSwitches >= 2);
+    await a.close();
+    await b.close();
+  });
+
+  test('10% packet loss on the namespace: video keeps decoding through NACK/RTX and PLI', { skip: 'skip' in loss ? loss.skip : false }, async () => {
+    const a = await join('sfu-loss', 'alice');
+    const b = await join('sfu-loss', 'bob');
+    const frames = async () => inboundVideo((await b.evaluate('window.sbInbound()')) as Inbound[])[0]?.framesDecoded ?? 0;
+    await waitFor('bob decodes alice', frames, (f) => f > 30, 30_000);
+    const stop = startLoss((loss as { tool: 'netem' | 'nft' }).tool, 10);
+    try {
+      const before = await frames();
+      await new Promise((r) => setTimeout(r, 12_000));
+      const during = (await frames()) - before;
+      const inbound = inboundVideo((await b.evaluate('window.sbInbound()')) as (Inbound & { nackCount: number })[])[0];
+      assert.ok(during > 60, `only ${during} frames decoded in 12 s at 10% loss`);
+      assert.ok(inbound.nackCount > 0, 'bob sent NACKs');
+      const stats = await env.admin('GET', '/api/rooms/sfu-loss/stats');
+      const consumers = stats.json.participants.flatMap((p: { consumers: { kind: string; retransmits: number }[] }) => p.consumers).filter((c: { kind: string }) => c.kind === 'video');
+      assert.ok(consumers.some((c: { retransmits: number }) => c.retransmits > 0), 'the server answered NACKs from its cache');
+      const producers = stats.json.participants.flatMap((p: { producers: { kind: string; layers: { nacksRecovered: number }[] }[] }) => p.producers);
+      assert.ok(producers.some((p: { layers: { nacksRecovered: number }[] }) => p.layers.some((l) => l.nacksRecovered > 0)), 'the server recovered lost packets from the publisher with NACKs');
+    } finally {
+      stop();
+    }
+    await a.close();
+    await b.close();
   });
 });

@@ -3,7 +3,8 @@
  * beside it: what every browser test starts. Build first, then start, then `stop()` it all.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createToken } from '@switchboard/tokens';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -19,6 +20,8 @@ export interface ServeWithBrowser {
   base: string;
   /** A new page on the app's origin, page errors echoed, with `setup` (plain JS) evaluated in it. */
   openPage(setup?: string): Promise<Page>;
+  /** GET/POST on the admin API with a room-admin token minted from the dev keys. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,16 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
       await page.goto(base, { timeout: 10_000 });
       if (setup) await page.evaluate(setup);
       return page;
+    },
+    async admin(method: string, path: string, body?: unknown) {
+      const keys = JSON.parse(readFileSync(join(stateDir, 'dev-keys.json'), 'utf8')) as { apiKey: string; apiSecret: string };
+      const token = await createToken(keys.apiKey, keys.apiSecret, { identity: 'test-admin', grants: { roomAdmin: true, roomList: true } as never });
+      const res = await fetch(new URL(path, base), {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: await res.json().catch(() => null) };
     },
     async stop() {
       await browser.close();

@@ -2,13 +2,14 @@
 //   POST   /api/rooms                                   create { name, topology, maxParticipants, emptyTimeoutMs?, metadata? }
 //   GET    /api/rooms                                   list (roomAdmin or roomList)
 //   GET    /api/rooms/:name                             one room and its participants
+//   GET    /api/rooms/:name/stats                       server-side media stats (SFU: transports, tracks, layers)
 //   DELETE /api/rooms/:name/participants/:identity      remove a participant
 //   DELETE /api/rooms/:name                             close a room (everyone is told)
 // Errors are JSON { code, message } with 400/401/403/404/409.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { RoomError, type RoomManager } from '@switchboard/rooms';
+import { RoomError, type Room, type RoomManager } from '@switchboard/rooms';
 import { checkAccess, TokenError, type TokenVerifier, type VerifiedToken } from '@switchboard/tokens';
 
 const CreateRoom = z
@@ -47,7 +48,15 @@ function statusOf(err: unknown): { status: number; code: string; message: string
   return { status: 500, code: 'SB_ERR_INTERNAL', message: 'internal error' };
 }
 
-export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verifier: TokenVerifier, topologies: ReadonlySet<string> = new Set(['mesh'])): void {
+export interface AdminApiOptions {
+  /** Topologies that can be created (mesh, and those with a running media engine). */
+  topologies?: ReadonlySet<string>;
+  /** Server-side media stats of a room's participants (SFU/MCU rooms). */
+  mediaStats?: (room: Room) => unknown[] | undefined;
+}
+
+export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verifier: TokenVerifier, opts: AdminApiOptions = {}): void {
+  const topologies = opts.topologies ?? new Set(['mesh']);
   const authorize = async (req: FastifyRequest, need: { room?: string; grant: 'roomAdmin' | 'roomList' }): Promise<VerifiedToken> => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -100,6 +109,17 @@ export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verif
       const room = rooms.getRoom(req.params.name);
       if (!room) throw new ApiError(404, 'SB_ERR_ROOM_NOT_FOUND', `no room ${JSON.stringify(req.params.name)}`);
       return reply.send({ room: room.info(), participants: room.participants.map((p) => p.info()) });
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.get<{ Params: { name: string } }>('/api/rooms/:name/stats', async (req, reply) => {
+    try {
+      await authorize(req, { room: req.params.name, grant: 'roomAdmin' });
+      const room = rooms.getRoom(req.params.name);
+      if (!room) throw new ApiError(404, 'SB_ERR_ROOM_NOT_FOUND', `no room ${JSON.stringify(req.params.name)}`);
+      return reply.send({ room: room.info(), participants: opts.mediaStats?.(room) ?? [] });
     } catch (err) {
       return fail(reply, err);
     }

@@ -18,7 +18,7 @@ import { registerStatic } from './static.js';
 import { createHttpServer } from './http.js';
 import { iceServersFor } from './ice-servers.js';
 import type { Logger } from './logger.js';
-import { createRegistry, registerTurnMetrics } from './metrics.js';
+import { createRegistry, registerSfuMetrics, registerTurnMetrics } from './metrics.js';
 
 export interface StartOptions {
   /** Serve HTTP (/healthz, /metrics). */
@@ -154,7 +154,10 @@ export class Switchboard {
         });
         this.signaling.attach(app.server);
         const topologies = new Set<string>(['mesh', ...(this.sfu ? this.sfu.topologies : [])]);
-        registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys), topologies);
+        registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys), {
+          topologies,
+          mediaStats: (room) => (room.topology === 'sfu' && this.sfu ? this.sfu.sfu.roomStats(room.sid) : undefined),
+        });
         registerStatic(app, { devKey: dev && !Object.keys(cfg.auth.keys).length ? { apiKey: dev.keys.apiKey, secret: dev.keys.apiSecret } : null });
         endpoints.push('/rtc', '/api/rooms');
       } else {
@@ -175,6 +178,7 @@ export class Switchboard {
     }
     const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate }, this.logger);
     const port = backend.listen();
+    registerSfuMetrics(this.registry, () => backend.sfu.counters());
     this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
     return backend;
   }

@@ -2,6 +2,7 @@
 // scraped, so the packet path never calls into prom-client.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SfuCounters } from '@switchboard/sfu';
 import type { TurnCounters } from '@switchboard/turn-server';
 
 export function createRegistry(): Registry {
@@ -80,4 +81,41 @@ export function registerTurnMetrics(registry: Registry, read: () => TurnCounters
       this.inc(current().allocateErrors);
     },
   });
+}
+
+/** SFU gauges (now) and counters (since start), read from one snapshot per scrape. */
+export function registerSfuMetrics(registry: Registry, read: () => SfuCounters): void {
+  let snap = read();
+  let at = 0;
+  const current = () => {
+    const now = Date.now();
+    if (now - at > 50) {
+      snap = read();
+      at = now;
+    }
+    return snap;
+  };
+  const gauge = (name: string, help: string, pick: (c: SfuCounters) => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(current())); } });
+  gauge('switchboard_sfu_rooms', 'SFU rooms with media state', (c) => c.rooms);
+  gauge('switchboard_sfu_participants', 'participants in SFU rooms', (c) => c.participants);
+  gauge('switchboard_sfu_transports', 'WebRTC transports (publisher + subscriber connections)', (c) => c.transports);
+  gauge('switchboard_sfu_producers', 'published tracks being received', (c) => c.producers);
+  gauge('switchboard_sfu_consumers', 'tracks being forwarded to subscribers', (c) => c.consumers);
+  const counter = (name: string, help: string, label: string, values: Record<string, (c: SfuCounters) => number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        const c = current();
+        this.reset();
+        for (const [k, f] of Object.entries(values)) this.inc({ [label]: k }, f(c));
+      },
+    });
+  counter('switchboard_sfu_packets_total', 'RTP/RTCP packets by direction (in: from clients, out: to clients)', 'direction', { in: (c) => c.packetsIn, out: (c) => c.packetsOut });
+  counter('switchboard_sfu_bytes_total', 'RTP/RTCP bytes by direction', 'direction', { in: (c) => c.bytesIn, out: (c) => c.bytesOut });
+  counter('switchboard_sfu_rtcp_feedback_total', 'feedback from subscribers and what it caused', 'kind', { nack: (c) => c.nacksReceived, pli: (c) => c.plisReceived, retransmit: (c) => c.retransmits, layer_switch: (c) => c.layerSwitches });
+  counter('switchboard_sfu_dropped_total', 'datagrams dropped by reason', 'reason', { unknown_source: (c) => c.droppedUnknown, send_failed: (c) => c.droppedSend, srtp_auth: (c) => c.srtpAuthFailures, srtp_replay: (c) => c.srtpReplays });
 }

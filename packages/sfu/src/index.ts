@@ -1,6 +1,6 @@
 // @switchboard/sfu: forwards each publisher's RTP to its subscribers without decoding.
 export { Sfu } from './sfu.js';
-export type { SfuOptions, SfuListener, ParticipantMediaStats, ProducerStats, ConsumerStats } from './sfu.js';
+export type { SfuOptions, SfuListener, SfuCounters, ParticipantMediaStats, ProducerStats, ConsumerStats } from './sfu.js';
 export { SfuRoom } from './room.js';
 export { SfuParticipant } from './participant.js';
 export { Producer, InboundLayer } from './producer.js';

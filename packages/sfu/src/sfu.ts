@@ -56,6 +56,22 @@ export interface ParticipantMediaStats {
   subscriberBitrateEstimate: number;
 }
 
+export interface SfuCounters extends UdpMuxStats {
+  rooms: number;
+  participants: number;
+  transports: number;
+  producers: number;
+  consumers: number;
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  retransmits: number;
+  nacksReceived: number;
+  plisReceived: number;
+  layerSwitches: number;
+}
+
 const NACK_TICK_MS = 20;
 
 export class Sfu implements RoomHost {
@@ -226,6 +242,32 @@ export class Sfu implements RoomHost {
     const room = this.rooms.get(roomSid);
     if (room === undefined) return [];
     return [...room.participants.keys()].map((sid) => this.participantStats(sid)!).filter((x) => x !== undefined);
+  }
+
+  /** Totals for metrics (walks every room: call at scrape rate, not per packet). */
+  counters(): SfuCounters {
+    const c: SfuCounters = { ...this.mux.stats(), rooms: this.rooms.size, participants: this.roomOf.size, transports: 0, producers: 0, consumers: 0, packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, retransmits: 0, nacksReceived: 0, plisReceived: 0, layerSwitches: 0 };
+    for (const room of this.rooms.values()) {
+      for (const p of room.participants.values()) {
+        for (const t of [p.publisher, p.subscriber]) {
+          if (t === null) continue;
+          c.transports++;
+          c.packetsIn += t.packetsIn;
+          c.bytesIn += t.bytesIn;
+          c.packetsOut += t.packetsOut;
+          c.bytesOut += t.bytesOut;
+        }
+        c.producers += p.producers.size;
+        c.consumers += p.consumers.size;
+        for (const k of p.consumers.values()) {
+          c.retransmits += k.retransmits;
+          c.nacksReceived += k.nacksReceived;
+          c.plisReceived += k.plisReceived;
+          c.layerSwitches += k.layerSwitches;
+        }
+      }
+    }
+    return c;
   }
 
   stats(): UdpMuxStats & { rooms: number; participants: number } {

@@ -1,0 +1,93 @@
+// A WebSocket carrying one JSON object per text frame, with typed waits.
+import WebSocket from 'ws';
+
+export class JsonSocket {
+  private readonly listeners = new Set<(msg: Record<string, unknown>) => void>();
+  private closedErr: Error | null = null;
+  private readonly closeListeners = new Set<(err: Error) => void>();
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+      } catch {
+        return;
+      }
+      for (const l of [...this.listeners]) l(msg);
+    });
+    ws.on('close', (code, reason) => this.fail(new Error(`websocket closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`)));
+    ws.on('error', (err) => this.fail(err));
+  }
+
+  private fail(err: Error): void {
+    if (this.closedErr) return;
+    this.closedErr = err;
+    for (const l of [...this.closeListeners]) l(err);
+  }
+
+  static open(url: string, protocol?: string, timeoutMs = 10_000): Promise<JsonSocket> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, protocol ? [protocol] : undefined, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const onErr = (err: Error) => reject(new Error(`websocket ${url}: ${err.message}`));
+      ws.once('error', onErr);
+      ws.once('open', () => {
+        ws.off('error', onErr);
+        resolve(new JsonSocket(ws));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedErr !== null;
+  }
+
+  send(obj: unknown): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(obj));
+  }
+
+  on(cb: (msg: Record<string, unknown>) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  onClose(cb: (err: Error) => void): void {
+    this.closeListeners.add(cb);
+  }
+
+  /** The first message for which `match` returns true; rejects on timeout or close. */
+  wait(what: string, match: (msg: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      if (this.closedErr) return reject(new Error(`${what}: ${this.closedErr.message}`));
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        this.closeListeners.delete(onClose);
+      };
+      const off = this.on((m) => {
+        if (match(m)) {
+          done();
+          resolve(m);
+        }
+      });
+      const onClose = (err: Error) => {
+        done();
+        reject(new Error(`${what}: ${err.message}`));
+      };
+      this.closeListeners.add(onClose);
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${what}: no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+  }
+
+  close(): void {
+    try {
+      this.ws.close();
+    } catch {
+      /* already closed */
+    }
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+  }
+}
