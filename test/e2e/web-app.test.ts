@@ -35,14 +35,19 @@ describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }
     await env?.stop();
   });
 
-  test('3 participants see each other; stats, mute, camera off and leave work', async () => {
+  for (const topology of ['mesh', 'sfu'] as const) test(`${topology} room: 3 participants see each other; stats, mute, camera off and leave work`, async () => {
+    const roomName = topology === 'mesh' ? 'demo' : 'demo-sfu';
+    if (topology !== 'mesh') {
+      const created = await env.admin('POST', '/api/rooms', { name: roomName, topology });
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+    }
     type Info = { tiles: number; remote: number; playing: number; screen: string };
     const pages: Page[] = [];
     for (const name of ['Ada', 'Bob', 'Cy']) {
       const page = await env.browser.newPage();
       await page.setViewportSize({ width: 1280, height: 720 });
       page.on('pageerror', (e) => console.error(`[${name} page error]`, e.message));
-      await page.goto(`${env.base}?room=demo&name=${name}&autojoin=1`, { timeout: 10_000 });
+      await page.goto(`${env.base}?room=${roomName}&name=${name}&autojoin=1`, { timeout: 10_000 });
       pages.push(page);
     }
     for (const [i, page] of pages.entries()) {
@@ -62,8 +67,8 @@ describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }
     await sleep(1200); // one more refresh so bitrates are filled in
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-    await ada.screenshot({ path: SCREENSHOT });
-    assert.ok(statSync(SCREENSHOT).size > 10 * 1024, 'screenshot is larger than 10 KB');
+    await ada.screenshot({ path: topology === 'mesh' ? SCREENSHOT : SCREENSHOT.replace('.png', `-${topology}.png`) });
+    assert.ok(statSync(topology === 'mesh' ? SCREENSHOT : SCREENSHOT.replace('.png', `-${topology}.png`)).size > 10 * 1024, 'screenshot is larger than 10 KB');
 
     // Mic + camera off on Bob: his own tile and his tile on Ada's page show the placeholder.
     await bob.click('#micBtn');
@@ -76,7 +81,7 @@ describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }
       (v) => v,
       10_000,
     );
-    await bob.screenshot({ path: join(ROOT, 'test-results', 'web-app-camera-off.png') });
+    await bob.screenshot({ path: join(ROOT, 'test-results', `web-app-camera-off${topology === 'mesh' ? '' : `-${topology}`}.png`) });
 
     // Cy leaves: back to the join screen; the others drop to 2 tiles.
     await cy.click('#leaveBtn');
