@@ -9,6 +9,9 @@
  * - Publishes one video track from nonstandard.RTCVideoSource (320×240 I420, ~15 fps, a
  *   solid colour changing over time) in a MediaStream whose id is the publishTrack cid.
  * - Trickles candidates; counts frames per remote participant with nonstandard.RTCVideoSink.
+ * - In an SFU room (joined.room.topology 'sfu'): one publisher connection (it offers, the server
+ *   answers, target 'publisher') and one subscriber connection (the server offers, it answers,
+ *   target 'subscriber'); remote tracks are matched to participants by stream id = cid.
  *
  * wrtc is CommonJS and its type files need skipLibCheck; it is loaded with createRequire
  * and used through the small structural types below.
@@ -91,6 +94,7 @@ interface Peer {
 }
 
 type Msg = { type: string; [k: string]: unknown };
+type ParticipantLike = { sid: string; tracks?: { cid: string }[] };
 
 export interface WrtcParticipantOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:PORT/ (the WebSocket goes to ws://…/rtc). */
@@ -117,6 +121,13 @@ export class WrtcParticipant {
   private stream?: WStream;
   private closed = false;
   private readonly log: (...args: unknown[]) => void;
+  private sfu = false;
+  private pubPc?: WPeerConnection;
+  private subPc?: WPeerConnection;
+  private subSinks: WVideoSink[] = [];
+  private subQueue: Promise<void> = Promise.resolve();
+  /** SFU: published track cid -> participant sid, from participant infos. */
+  private readonly ownerOfCid = new Map<string, string>();
 
   private constructor(private readonly opts: WrtcParticipantOptions) {
     this.log = opts.log ?? (() => undefined);
@@ -161,6 +172,7 @@ export class WrtcParticipant {
 
     const joined = await this.request({ type: 'join', token: this.opts.token, sdkVersion: 'wrtc-interop/0' });
     this.sid = (joined.participant as { sid: string }).sid;
+    this.sfu = (joined.room as { topology: string }).topology === 'sfu';
     this.iceServers = (joined.iceServers as unknown[]) ?? [];
     const pingMs = Number(joined.pingIntervalMs) || 10_000;
     this.pingTimer = setInterval(() => this.send({ type: 'ping', t: Date.now() }), pingMs);
@@ -188,8 +200,50 @@ export class WrtcParticipant {
 
     await this.request({ type: 'publishTrack', track: { cid, kind: 'video', source: 'camera', width: WIDTH, height: HEIGHT } });
 
+    if (this.sfu) {
+      for (const o of (joined.others as ParticipantLike[]) ?? []) this.noteTracks(o);
+      const pc = new wrtc.RTCPeerConnection({ iceServers: this.iceServers });
+      this.pubPc = pc;
+      pc.addTrack(this.track, this.stream);
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      this.send({ type: 'offer', target: 'publisher', sdp: pc.localDescription!.sdp });
+      return;
+    }
     // The newer participant offers to everyone already in the room.
     for (const other of (joined.others as { sid: string }[]) ?? []) this.ensurePeer(other.sid, true);
+  }
+
+  private noteTracks(p: ParticipantLike): void {
+    for (const t of p.tracks ?? []) this.ownerOfCid.set(t.cid, p.sid);
+  }
+
+  /** SFU: the server's answer (publisher) or offer (subscriber). */
+  private async onSfuSignal(msg: Msg): Promise<void> {
+    try {
+      if (msg.type === 'answer' && msg.target === 'publisher') {
+        await this.pubPc!.setRemoteDescription({ type: 'answer', sdp: String(msg.sdp) });
+      } else if (msg.type === 'offer' && msg.target === 'subscriber') {
+        if (!this.subPc) {
+          const pc = new wrtc.RTCPeerConnection({ iceServers: this.iceServers });
+          pc.ontrack = ({ track, streams }) => {
+            if (track.kind !== 'video') return;
+            const from = this.ownerOfCid.get(streams[0]?.id ?? '') ?? `unknown:${streams[0]?.id}`;
+            this.framesFrom.set(from, this.framesFrom.get(from) ?? 0);
+            const sink = new wrtc.nonstandard.RTCVideoSink(track);
+            sink.onframe = () => this.framesFrom.set(from, (this.framesFrom.get(from) ?? 0) + 1);
+            this.subSinks.push(sink);
+          };
+          this.subPc = pc;
+        }
+        await this.subPc.setRemoteDescription({ type: 'offer', sdp: String(msg.sdp) });
+        const answer = await this.subPc.createAnswer();
+        await this.subPc.setLocalDescription(answer);
+        this.send({ type: 'answer', target: 'subscriber', sdp: this.subPc.localDescription!.sdp });
+      }
+    } catch (e) {
+      this.errors.push(`sfu ${String(msg.type)}: ${(e as Error).message}`);
+    }
   }
 
   private onMessage(text: string): void {
@@ -210,7 +264,13 @@ export class WrtcParticipant {
       case 'offer':
       case 'answer':
       case 'candidate':
-        if (typeof msg.from === 'string') void this.onSignal(msg.from, msg);
+        if (this.sfu) {
+          if (msg.type !== 'candidate') this.subQueue = this.subQueue.then(() => this.onSfuSignal(msg));
+        } else if (typeof msg.from === 'string') void this.onSignal(msg.from, msg);
+        break;
+      case 'participantJoined':
+      case 'participantUpdated':
+        this.noteTracks(msg.participant as ParticipantLike);
         break;
       case 'participantLeft':
         this.removePeer(String(msg.sid));
@@ -338,6 +398,9 @@ export class WrtcParticipant {
     clearInterval(this.pingTimer);
     clearInterval(this.frameTimer);
     for (const sid of [...this.peers.keys()]) this.removePeer(sid);
+    for (const s of this.subSinks) s.stop();
+    this.pubPc?.close();
+    this.subPc?.close();
     this.track?.stop();
     for (const r of this.replies.values()) r({ type: 'error', code: 'closed', message: 'participant closed' });
     this.replies.clear();

@@ -1,0 +1,91 @@
+/**
+ * Interop: a Node participant on @roamhq/wrtc (libwebrtc M106), written directly against the
+ * protocol (test/helpers/wrtc-participant.ts, not the SDK), joins an SFU room with two
+ * Chromium participants using the browser SDK: it publishes to the server and receives both.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason } from '../helpers/chromium.js';
+import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
+import { spawnWrtcParticipant, type RemoteWrtcParticipant, type RemoteWrtcStats } from '../helpers/wrtc-participant.js';
+
+
+const PAGE_SETUP = `
+window.sbJoin = async (roomName, identity) => {
+  const { Room } = await import('/sdk/switchboard.js');
+  const res = await fetch('/api/dev/token?room=' + encodeURIComponent(roomName) + '&identity=' + encodeURIComponent(identity));
+  const { token } = await res.json();
+  const room = await Room.connect(location.origin, token);
+  window.sbRoom = room;
+  const media = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: false });
+  for (const t of media.getTracks()) await room.localParticipant.publishTrack(t);
+  return room.localParticipant.sid;
+};
+window.sbFramesDecoded = async () => {
+  const stats = await window.sbRoom.getStats();
+  const out = {};
+  for (const [sid, report] of stats) {
+    report.forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') out[r.ssrc] = r.framesDecoded || 0;
+    });
+  }
+  return out;
+};
+true;
+`;
+
+
+describe('SFU room: @roamhq/wrtc participant with Chromium participants', { skip: chromiumSkipReason(), timeout: 120_000 }, () => {
+  let env: ServeWithBrowser;
+  let wrtcPeer: RemoteWrtcParticipant | undefined;
+
+  before(async () => {
+    env = await startServeWithBrowser({ SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'sfu' });
+  });
+
+  after(async () => {
+    await wrtcPeer?.close();
+    await env?.stop();
+  });
+
+  const openPage = (): Promise<Page> => env.openPage(PAGE_SETUP);
+
+
+  test('2 Chromium (SDK) + 1 wrtc (own protocol implementation): each publishes once, the SFU forwards to the others', async () => {
+    const pages = [await openPage(), await openPage()];
+    const sids: string[] = [];
+    // Order page0, wrtc, page1: wrtc offers to page0 (it is newer) and answers page1's offer.
+    sids.push((await pages[0]!.evaluate(`window.sbJoin('interop-sfu', 'chromium0')`)) as string);
+    const res = await fetch(`${env.base}api/dev/token?room=interop-sfu&identity=wrtc0`);
+    const { token } = (await res.json()) as { token: string };
+    wrtcPeer = await spawnWrtcParticipant({ url: env.base, token });
+    sids.push((await pages[1]!.evaluate(`window.sbJoin('interop-sfu', 'chromium1')`)) as string);
+    const wrtcSid = wrtcPeer.sid;
+
+    void wrtcSid;
+    for (const [i, page] of pages.entries()) {
+      // In an SFU room a page has one subscriber connection: two inbound videos, wrtc's and the other page's.
+      await waitFor(
+        `page ${i} decodes two videos (wrtc's and the other page's)`,
+        () => page.evaluate('window.sbFramesDecoded()') as Promise<Record<string, number>>,
+        (f) => Object.values(f).filter((n) => n > 10).length === 2,
+        20_000,
+      );
+    }
+    const peer = wrtcPeer;
+    await waitFor<RemoteWrtcStats>(
+      'wrtc sinks receive frames from both Chromium participants',
+      () => peer.stats(),
+      (s) => sids.every((sid) => (s.framesFrom[sid] ?? 0) > 10),
+      20_000,
+    );
+    const stats = await peer.stats();
+    assert.deepEqual(stats.errors, []);
+
+    const end = await peer.close();
+    console.log(`wrtc participant child ended: ${JSON.stringify(end)}`);
+    assert.ok(end.closedCleanly, `wrtc participant did not close cleanly: ${JSON.stringify(end)}`);
+    for (const p of pages) await p.close();
+  });
+});
