@@ -112,6 +112,14 @@ function startLoss(tool: 'netem' | 'nft', percent: number): () => void {
 
 const loss = lossTool();
 
+/** Drops UDP to one port (so ICE must use TCP); needs nft and a private namespace like lossTool. */
+function blockUdpPort(port: number): () => void {
+  execFileSync('nft', ['add', 'table', 'inet', 'sbblock']);
+  execFileSync('nft', ['add', 'chain', 'inet', 'sbblock', 'input', '{ type filter hook input priority 0; }']);
+  execFileSync('nft', ['add', 'rule', 'inet', 'sbblock', 'input', 'udp', 'dport', String(port), 'drop']);
+  return () => execFileSync('nft', ['delete', 'table', 'inet', 'sbblock']);
+}
+
 const inboundVideo = (s: Inbound[]) => s.filter((x) => x.kind === 'video');
 
 describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
@@ -180,6 +188,26 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     assert.ok(bob.consumers.find((c: { trackSid: string; layerSwitches: number }) => c.trackSid === pub).layerSwitches >= 2);
     await a.close();
     await b.close();
+  });
+
+  test('ICE over TCP when UDP to the media port is blocked', { skip: 'skip' in loss ? loss.skip : false }, async () => {
+    const unblock = blockUdpPort(env.sfuPort);
+    try {
+      const a = await join('sfu-tcp', 'alice');
+      const b = await join('sfu-tcp', 'bob');
+      for (const [name, page] of [['alice', a], ['bob', b]] as const) {
+        await waitFor(`${name} decodes the other's video over TCP`, async () => inboundVideo((await page.evaluate('window.sbInbound()')) as Inbound[])[0]?.framesDecoded ?? 0, (f) => f > 30, 30_000);
+      }
+      const stats = await env.admin('GET', '/api/rooms/sfu-tcp/stats');
+      for (const p of stats.json.participants) {
+        assert.match(p.publisher.selectedAddress, /^tcp:/);
+        assert.match(p.subscriber.selectedAddress, /^tcp:/);
+      }
+      await a.close();
+      await b.close();
+    } finally {
+      unblock();
+    }
   });
 
   test('10% packet loss on the namespace: video keeps decoding through NACK/RTX and PLI', { skip: 'skip' in loss ? loss.skip : false }, async () => {

@@ -18,6 +18,8 @@ export interface ServeWithBrowser {
   browser: BrowserContext;
   /** http://127.0.0.1:PORT/ */
   base: string;
+  /** The SFU's media port (UDP, and TCP for ICE-TCP). */
+  sfuPort: number;
   /** A new page on the app's origin, page errors echoed, with `setup` (plain JS) evaluated in it. */
   openPage(setup?: string): Promise<Page>;
   /** GET/POST on the admin API with a room-admin token minted from the dev keys. */
@@ -31,6 +33,7 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
   assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
   const [httpPort, turnPort] = [await freePort(), await freePort()];
   const stateDir = mkdtempSync(join(tmpdir(), 'sb-browser-'));
+  const sfuPort = await freePort();
   const server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
     cwd: ROOT,
     name: 'switchboard',
@@ -44,7 +47,7 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
       SWITCHBOARD_TURN_THREADS: '0',
       SWITCHBOARD_STATE_DIR: stateDir,
       SWITCHBOARD_SFU_LISTENING_IP: '127.0.0.1',
-      SWITCHBOARD_SFU_PORT: String(await freePort()),
+      SWITCHBOARD_SFU_PORT: String(sfuPort),
       ...env,
     },
     readyPattern: /"msg":"http listening"/,
@@ -56,6 +59,7 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
     server,
     browser,
     base,
+    sfuPort,
     async openPage(setup?: string) {
       const page = await browser.newPage();
       page.on('pageerror', (e) => console.error('[page error]', e.message));

@@ -144,7 +144,7 @@ export class Switchboard {
       const endpoints = ['/healthz', '/metrics'];
       if (Object.keys(this.apiKeys).length > 0) {
         const ice = { port: cfg.turn.listeningPort, secret: cfg.turn.enabled ? this.turnSecret : null, tlsPort: cfg.turn.cert ? cfg.turn.tlsListeningPort : undefined, ttlSeconds: 86_400 };
-        this.sfu = this.startSfu();
+        this.sfu = await this.startSfu();
         this.signaling = new SignalingServer({
           apiKeys: this.apiKeys,
           iceServers: (host, identity) => iceServersFor(ice, host, identity),
@@ -169,7 +169,7 @@ export class Switchboard {
   }
 
   /** The SFU on its UDP port, or null when disabled or the native parts are missing. */
-  private startSfu(): SfuBackend | null {
+  private async startSfu(): Promise<SfuBackend | null> {
     const cfg = this.config.sfu;
     if (!cfg.enabled) return null;
     if (!udpBatchAvailable() || !dtlsSrtpAvailable()) {
@@ -177,7 +177,7 @@ export class Switchboard {
       return null;
     }
     const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate }, this.logger);
-    const port = backend.listen();
+    const port = await backend.listen();
     registerSfuMetrics(this.registry, () => backend.sfu.counters());
     this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
     return backend;

@@ -27,7 +27,7 @@ export class SfuBackend implements MediaBackend {
     });
   }
 
-  listen(): number {
+  listen(): Promise<number> {
     return this.sfu.listen();
   }
 

@@ -78,6 +78,9 @@ export class Consumer {
   private readonly sentTs = new Float64Array(SENT_RING);
   private readonly sentPid = new Int32Array(SENT_RING);
   private readonly sentTl0 = new Int32Array(SENT_RING);
+  /** Extension ids to rewrite, as parallel lists (usually empty: Chromium's ids are ours). */
+  private readonly extFrom: number[] = [];
+  private readonly extTo: number[] = [];
 
   constructor(
     readonly id: string,
@@ -88,6 +91,12 @@ export class Consumer {
     readonly mid: string,
   ) {
     this.rewriter = new SeqTsRewriter(producer.codec.clockRate);
+    for (let i = 1; i < 256; i++) {
+      if (params.extensionIds[i] !== 0) {
+        this.extFrom.push(i);
+        this.extTo.push(params.extensionIds[i]);
+      }
+    }
     this.maxLayerBySize = producer.layers.length - 1;
     this.targetLayer = producer.layers.length - 1;
   }
@@ -162,8 +171,8 @@ export class Consumer {
     const pt = p.payloadTypes[rtpPayloadType(d, o)];
     if (pt >= 0) setRtpPayloadType(d, o, pt);
     if ((d[o] & 0x10) !== 0) {
-      const ids = p.extensionIds;
-      for (let i = 1; i < 15; i++) if (ids[i] !== 0) setHeaderExtensionId(d, o, len, i, ids[i]);
+      const from = this.extFrom;
+      for (let i = 0; i < from.length; i++) setHeaderExtensionId(d, o, len, from[i], this.extTo[i]);
       if (p.absSendTimeId >= 0) writeAbsSendTime(d, o, len, p.absSendTimeId, absSendTime(nowMs));
     }
   }

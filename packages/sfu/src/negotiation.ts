@@ -30,7 +30,7 @@ export interface LocalIceInfo {
   ufrag: string;
   pwd: string;
   fingerprint: string;
-  candidates: { foundation: string; component: number; transport: string; priority: number; address: string; port: number; type: 'host' }[];
+  candidates: { foundation: string; component: number; transport: string; priority: number; address: string; port: number; type: 'host'; tcpType?: 'passive' }[];
 }
 
 export interface RemoteTransportInfo {

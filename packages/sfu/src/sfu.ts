@@ -91,9 +91,10 @@ export class Sfu implements RoomHost {
     this.maxIncomingBitrate = opts.maxIncomingBitrate ?? 5_000_000;
   }
 
-  /** Binds the media port; returns it. */
-  listen(): number {
+  /** Binds the media port (UDP, and TCP for ICE-TCP); returns it. */
+  async listen(): Promise<number> {
     const port = this.mux.listen();
+    await this.mux.listenTcp();
     this.timer = setInterval(() => this.tick(), NACK_TICK_MS);
     this.timer.unref();
     return port;

@@ -7,6 +7,7 @@ import { DtlsSession } from '@switchboard/dtls-srtp';
 import type { Certificate } from '@switchboard/dtls-srtp';
 import { IceLite } from './ice-lite.js';
 import type { UdpMux } from './udp-mux.js';
+import type { IceTcpConnection } from './tcp-mux.js';
 
 export type TransportState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
@@ -49,6 +50,8 @@ export class WebRtcTransport {
   ip4 = 0;
   port = 0;
   hasAddress = false;
+  /** Set when the selected pair is ICE-TCP (RFC 6544): sends go to this connection instead. */
+  tcp: IceTcpConnection | null = null;
   /** The SRTP context id in the mux's table, -1 until DTLS is done. */
   srtpId = -1;
   dtls: DtlsSession | null = null;
@@ -86,12 +89,13 @@ export class WebRtcTransport {
   }
 
   /** Called by the mux after a valid ICE check from ip4:port. */
-  onIceCheck(ip4: number, port: number, nominated: boolean): void {
+  onIceCheck(ip4: number, port: number, nominated: boolean, tcp: IceTcpConnection | null = null): void {
     if (this.state === 'closed' || this.state === 'failed') return;
     if (nominated || !this.hasAddress) {
       this.ip4 = ip4;
       this.port = port;
       this.hasAddress = true;
+      this.tcp = tcp;
     }
     if (this.state === 'new') this.setState('connecting');
     else if (this.state === 'disconnected' && this.srtpId >= 0) this.setState('connected');
@@ -197,7 +201,7 @@ export class WebRtcTransport {
   stats(): TransportStats {
     return {
       state: this.state,
-      selectedAddress: this.hasAddress ? `${(this.ip4 >>> 24) & 255}.${(this.ip4 >>> 16) & 255}.${(this.ip4 >>> 8) & 255}.${this.ip4 & 255}:${this.port}` : null,
+      selectedAddress: this.tcp !== null ? `tcp:${this.tcp.remote}` : this.hasAddress ? `${(this.ip4 >>> 24) & 255}.${(this.ip4 >>> 16) & 255}.${(this.ip4 >>> 8) & 255}.${this.ip4 & 255}:${this.port}` : null,
       packetsIn: this.packetsIn,
       bytesIn: this.bytesIn,
       packetsOut: this.packetsOut,
@@ -226,6 +230,8 @@ export class WebRtcTransport {
     this.srtpId = -1;
     this.dtls?.destroy();
     this.dtls = null;
+    this.tcp?.close();
+    this.tcp = null;
     this.mux.forget(this);
   }
 

@@ -27,6 +27,8 @@ import { StunWriter } from '@switchboard/stun';
 import { networkInterfaces } from 'node:os';
 import { CHECK_INVALID, CHECK_NOMINATED, parseStun, requestLocalUfrag } from './ice-lite.js';
 import { WebRtcTransport } from './transport.js';
+import { TcpMux } from './tcp-mux.js';
+import type { IceTcpConnection, TcpMuxHost } from './tcp-mux.js';
 import type { TransportListener } from './transport.js';
 
 export interface UdpMuxOptions {
@@ -42,16 +44,19 @@ export interface UdpMuxOptions {
   sendSlots?: number;
   /** SO_RCVBUF / SO_SNDBUF. Default 4 MiB. */
   socketBufferBytes?: number;
+  /** Also accept ICE over TCP (RFC 6544 passive candidates) on the same port number. Default true. */
+  tcp?: boolean;
 }
 
 export interface IceCandidateInfo {
   foundation: string;
   component: 1;
-  transport: 'udp';
+  transport: 'udp' | 'tcp';
   priority: number;
   address: string;
   port: number;
   type: 'host';
+  tcpType?: 'passive';
 }
 
 export interface UdpMuxStats {
@@ -71,7 +76,7 @@ const RECV_OP_WORDS = 3;
 
 const addrKey = (ip4: number, port: number): number => (ip4 >>> 0) * 65536 + port;
 
-export class UdpMux {
+export class UdpMux implements TcpMuxHost {
   readonly srtp: SrtpTable;
   readonly cert: Certificate;
   readonly sendData: Uint8Array;
@@ -97,6 +102,7 @@ export class UdpMux {
   private boundPort = 0;
   private droppedUnknown = 0;
   private closed = false;
+  private tcpMux: TcpMux | null = null;
 
   constructor(
     private readonly opts: UdpMuxOptions,
@@ -129,6 +135,14 @@ export class UdpMux {
     return this.boundPort;
   }
 
+  /** Starts the ICE-TCP listener on the UDP port's number (call after listen()). */
+  async listenTcp(): Promise<void> {
+    if (this.opts.tcp === false || this.tcpMux !== null) return;
+    const mux = new TcpMux(this);
+    await mux.listen(this.opts.ip, this.boundPort);
+    this.tcpMux = mux;
+  }
+
   get port(): number {
     return this.boundPort;
   }
@@ -143,8 +157,8 @@ export class UdpMux {
       const all = Object.values(networkInterfaces()).flatMap((l) => l ?? []).filter((a) => a.family === 'IPv4');
       addresses = [...all.filter((a) => !a.internal), ...all.filter((a) => a.internal)].map((a) => a.address);
     }
-    // type preference 126 (host), local preference decreasing per address, component 1
-    return addresses.map((address, i) => ({
+    // type preference 126 (host), local preference decreasing per address (TCP below UDP), component 1
+    const out: IceCandidateInfo[] = addresses.map((address, i) => ({
       foundation: String(i + 1),
       component: 1 as const,
       transport: 'udp' as const,
@@ -153,6 +167,12 @@ export class UdpMux {
       port: this.boundPort,
       type: 'host' as const,
     }));
+    if (this.tcpMux !== null) {
+      addresses.forEach((address, i) =>
+        out.push({ foundation: String(100 + i), component: 1, transport: 'tcp', priority: (126 << 24) + ((24575 - i) << 8) + 255, address, port: this.boundPort, type: 'host', tcpType: 'passive' }),
+      );
+    }
+    return out;
   }
 
   createTransport(listener: TransportListener): WebRtcTransport {
@@ -255,6 +275,10 @@ export class UdpMux {
 
   /** Sends bytes as they are (STUN, DTLS) to the transport's address. */
   sendRaw(t: WebRtcTransport, bytes: Uint8Array): void {
+    if (t.tcp !== null) {
+      t.tcp.send(bytes, 0, bytes.length);
+      return;
+    }
     if (!t.hasAddress) return;
     this.queueRaw(bytes, t.ip4, t.port);
   }
@@ -305,7 +329,57 @@ export class UdpMux {
   }
 
   commitSend(t: WebRtcTransport, len: number, srtpId: number): void {
-    this.op(t.ip4, t.port, srtpId, this.queued * SLOT_SIZE, len);
+    const o = this.queued * SLOT_SIZE;
+    if (t.tcp !== null) {
+      // ICE-TCP: protect now and write; the slot is not consumed
+      const pt = this.sendData[o + 1];
+      const n = pt >= 192 && pt <= 223 ? this.srtp.protectRtcp(srtpId, this.sendData, o, len) : this.srtp.protectRtp(srtpId, this.sendData, o, len);
+      if (n > 0) t.tcp.send(this.sendData, o, n);
+      return;
+    }
+    this.op(t.ip4, t.port, srtpId, o, len);
+  }
+
+  // ---- ICE-TCP (TcpMuxHost) -----------------------------------------------------------
+
+  onTcpStun(buf: Uint8Array, conn: IceTcpConnection): WebRtcTransport | undefined {
+    const msg = parseStun(buf);
+    if (msg === null) return undefined;
+    let t = conn.transport ?? undefined;
+    if (t === undefined) {
+      const ufrag = requestLocalUfrag(msg);
+      t = ufrag === undefined ? undefined : this.byUfrag.get(ufrag);
+      if (t === undefined) return undefined;
+    }
+    const ip = conn.socket.remoteAddress ?? '0.0.0.0';
+    const port = conn.socket.remotePort ?? 0;
+    const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    const verdict = t.ice.check(msg, v4, port, v4.includes(':') ? 6 : 4, this.writer, Date.now());
+    if (verdict === CHECK_INVALID) return undefined;
+    const view = this.writer.view();
+    conn.send(view, 0, view.length);
+    t.onIceCheck(0, port, verdict === CHECK_NOMINATED, conn);
+    return t;
+  }
+
+  onTcpDtls(t: WebRtcTransport, buf: Uint8Array): void {
+    t.onDtls(buf);
+  }
+
+  onTcpSrtp(t: WebRtcTransport, buf: Uint8Array): void {
+    if (t.srtpId < 0 || t.state === 'closed') return;
+    const pt = buf[1];
+    const rtcp = pt >= 192 && pt <= 223;
+    const n = rtcp ? this.srtp.unprotectRtcp(t.srtpId, buf, 0, buf.length) : this.srtp.unprotectRtp(t.srtpId, buf, 0, buf.length);
+    t.packetsIn++;
+    t.bytesIn += buf.length;
+    if (n <= 0) {
+      t.srtpFailures++;
+      return;
+    }
+    if (rtcp) t.listener.onRtcp(buf, 0, n);
+    else t.listener.onRtp(buf, 0, n);
+    if (!this.inBatch) this.flush();
   }
 
   /** Protects every queued media packet and sends the queue. */
@@ -345,6 +419,7 @@ export class UdpMux {
     for (const t of [...this.transports]) t.close();
     this.flush();
     this.closed = true;
+    this.tcpMux?.close();
     if (this.timer !== null) clearInterval(this.timer);
     this.batch.close();
     this.srtp.close();
