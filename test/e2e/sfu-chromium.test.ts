@@ -46,7 +46,7 @@ window.sbInbound = async () => {
   const sub = stats.get('subscriber');
   if (!sub) return out;
   sub.forEach((r) => {
-    if (r.type === 'inbound-rtp') out.push({ kind: r.kind, ssrc: r.ssrc, framesDecoded: r.framesDecoded || 0, frameWidth: r.frameWidth || 0, packetsReceived: r.packetsReceived || 0, packetsLost: r.packetsLost || 0, audioEnergy: r.totalAudioEnergy || 0, samples: r.totalSamplesReceived || 0, nackCount: r.nackCount || 0, pliCount: r.pliCount || 0 });
+    if (r.type === 'inbound-rtp') out.push({ codec: (sub.get(r.codecId) || {}).mimeType || '', kind: r.kind, ssrc: r.ssrc, framesDecoded: r.framesDecoded || 0, frameWidth: r.frameWidth || 0, packetsReceived: r.packetsReceived || 0, packetsLost: r.packetsLost || 0, audioEnergy: r.totalAudioEnergy || 0, samples: r.totalSamplesReceived || 0, nackCount: r.nackCount || 0, pliCount: r.pliCount || 0 });
   });
   return out;
 };
@@ -131,9 +131,9 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     await env?.stop();
   });
 
-  const join = async (room: string, identity: string): Promise<Page> => {
+  const join = async (room: string, identity: string, opts: Record<string, unknown> = {}): Promise<Page> => {
     const page = await env.openPage(PAGE_SETUP);
-    await page.evaluate(`window.sbJoin(${JSON.stringify(room)}, ${JSON.stringify(identity)})`);
+    await page.evaluate(`window.sbJoin(${JSON.stringify(room)}, ${JSON.stringify(identity)}, ${JSON.stringify(opts)})`);
     return page;
   };
 
@@ -189,6 +189,25 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     await a.close();
     await b.close();
   });
+
+  for (const codec of ['vp9', 'h264', 'av1'] as const) {
+    test(`${codec.toUpperCase()} with simulcast is forwarded and decoded`, async () => {
+      const room = `sfu-${codec}`;
+      const a = await join(room, 'alice', { videoCodec: codec });
+      const b = await join(room, 'bob', { videoCodec: codec });
+      for (const [name, page] of [['alice', a], ['bob', b]] as const) {
+        const v = await waitFor(
+          `${name} decodes ${codec}`,
+          async () => inboundVideo((await page.evaluate('window.sbInbound()')) as (Inbound & { codec: string })[])[0],
+          (x) => x !== undefined && x.framesDecoded > 30,
+          30_000,
+        );
+        assert.equal((v as Inbound & { codec: string }).codec.toLowerCase(), `video/${codec}`);
+      }
+      await a.close();
+      await b.close();
+    });
+  }
 
   test('ICE over TCP when UDP to the media port is blocked', { skip: 'skip' in loss ? loss.skip : false }, async () => {
     const unblock = blockUdpPort(env.sfuPort);

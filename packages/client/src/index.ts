@@ -39,6 +39,8 @@ export interface ConnectOptions {
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** SFU rooms: publish camera video as 3 simulcast layers (default true). */
   simulcast?: boolean;
+  /** SFU rooms: the video codec to publish with when the browser has it (default: the browser's first, VP8 in Chromium). */
+  videoCodec?: 'vp8' | 'vp9' | 'h264' | 'av1';
   /** How long to keep trying to reconnect after the signaling socket drops (default 15 s). */
   reconnectTimeoutMs?: number;
 }
@@ -289,7 +291,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
     const config: RTCConfiguration = { iceServers: this.iceServers };
     if (this.opts.iceTransportPolicy) config.iceTransportPolicy = this.opts.iceTransportPolicy;
-    if (this.topology === 'sfu') return new SfuEngine(config, host, { simulcast: this.opts.simulcast ?? true });
+    if (this.topology === 'sfu') return new SfuEngine(config, host, { simulcast: this.opts.simulcast ?? true, videoCodec: this.opts.videoCodec });
     if (this.topology !== 'mesh') {
       // The MCU engine is not in this build yet; the mesh engine stands in.
       console.warn(`switchboard: topology ${this.topology} is not supported by this SDK build yet`);

@@ -25,7 +25,7 @@ export class SfuEngine implements MediaEngine {
   constructor(
     private readonly config: RTCConfiguration,
     private readonly host: EngineHost,
-    private readonly opts: { simulcast: boolean },
+    private readonly opts: { simulcast: boolean; videoCodec?: string },
   ) {
     this.pub = new RTCPeerConnection(config);
     this.pub.onnegotiationneeded = () => void this.negotiate();
@@ -37,6 +37,7 @@ export class SfuEngine implements MediaEngine {
     const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams: [entry.stream] };
     if (video && this.opts.simulcast && entry.simulcast !== false) init.sendEncodings = SIMULCAST_ENCODINGS.map((e) => ({ ...e }));
     const t = this.pub.addTransceiver(entry.track, init);
+    if (video && this.opts.videoCodec) preferCodec(t, this.opts.videoCodec);
     this.senders.set(entry.track, { sender: t.sender, entry });
   }
 
@@ -141,4 +142,15 @@ export class SfuEngine implements MediaEngine {
     if (this.sub) out.set('subscriber', await this.sub.getStats());
     return out;
   }
+}
+
+/** Puts a video codec (vp8, vp9, h264, av1) first in the transceiver's preferences, if the browser has it. */
+function preferCodec(t: RTCRtpTransceiver, name: string): void {
+  const caps = typeof RTCRtpReceiver !== 'undefined' && RTCRtpReceiver.getCapabilities ? RTCRtpReceiver.getCapabilities('video') : null;
+  if (!caps || typeof t.setCodecPreferences !== 'function') return;
+  const mime = `video/${name}`.toLowerCase();
+  const first = caps.codecs.filter((c) => c.mimeType.toLowerCase() === mime);
+  if (first.length === 0) return;
+  const rest = caps.codecs.filter((c) => c.mimeType.toLowerCase() !== mime);
+  t.setCodecPreferences([...first, ...rest]);
 }

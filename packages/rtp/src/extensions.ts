@@ -148,3 +148,59 @@ export function setHeaderExtensionId(buf: Uint8Array, off: number, len: number, 
   }
   return true;
 }
+
+/**
+ * Renames extension elements in one pass: each element with id i gets map[i] when that is
+ * non-zero (so swaps like 1<->2 work). One-byte form: new ids must be 1..14 (others are left
+ * alone). Returns how many elements were renamed, or -1 if the block is malformed.
+ */
+export function remapHeaderExtensionIds(buf: Uint8Array, off: number, len: number, map: Uint8Array): number {
+  if (len < 12 || (buf[off] & 0xc0) !== 0x80 || (buf[off] & 0x10) === 0) return 0;
+  const h0 = 12 + 4 * (buf[off] & 0x0f);
+  if (h0 + 4 > len) return -1;
+  const profile = u16(buf, off + h0);
+  const start = off + h0 + 4;
+  const end = start + 4 * u16(buf, off + h0 + 2);
+  if (end > off + len) return -1;
+  let n = 0;
+  let p = start;
+  if (profile === 0xbede) {
+    while (p < end) {
+      const b = buf[p];
+      const eid = b >> 4;
+      if (eid === 0) {
+        p++;
+        continue;
+      }
+      if (eid === 15) return n;
+      const l = (b & 0x0f) + 1;
+      if (p + 1 + l > end) return -1;
+      const to = map[eid];
+      if (to >= 1 && to <= 14) {
+        buf[p] = (to << 4) | (b & 0x0f);
+        n++;
+      }
+      p += 1 + l;
+    }
+    return n;
+  }
+  if ((profile & 0xfff0) === 0x1000) {
+    while (p < end) {
+      const eid = buf[p];
+      if (eid === 0) {
+        p++;
+        continue;
+      }
+      if (p + 2 > end) return -1;
+      const l = buf[p + 1];
+      if (p + 2 + l > end) return -1;
+      const to = map[eid];
+      if (to !== 0) {
+        buf[p] = to;
+        n++;
+      }
+      p += 2 + l;
+    }
+  }
+  return n;
+}

@@ -27,6 +27,7 @@ export {
   writeAbsSendTime,
   readStringExtension,
   setHeaderExtensionId,
+  remapHeaderExtensionIds,
 } from './extensions.js';
 export { writeRtx, readRtx } from './rtx.js';
 export { vp8IsKeyframe, readVp8Descriptor, writeVp8PictureId, writeVp8Tl0PicIdx, newVp8Descriptor } from './vp8.js';

@@ -8,7 +8,7 @@ import {
   rtpSeq,
   rtpTimestamp,
   rtpHeaderLength,
-  setHeaderExtensionId,
+  remapHeaderExtensionIds,
   setRtpPayloadType,
   setRtpSeq,
   setRtpSsrc,
@@ -78,9 +78,10 @@ export class Consumer {
   private readonly sentTs = new Float64Array(SENT_RING);
   private readonly sentPid = new Int32Array(SENT_RING);
   private readonly sentTl0 = new Int32Array(SENT_RING);
-  /** Extension ids to rewrite, as parallel lists (usually empty: Chromium's ids are ours). */
-  private readonly extFrom: number[] = [];
-  private readonly extTo: number[] = [];
+  /** Whether any extension id needs rewriting (usually not: Chromium's ids are ours). */
+  private readonly remapExtensions: boolean;
+  /** The source sequence number the current layer was anchored on: older packets of it are dropped. */
+  private anchorInSeq = 0;
 
   constructor(
     readonly id: string,
@@ -91,12 +92,7 @@ export class Consumer {
     readonly mid: string,
   ) {
     this.rewriter = new SeqTsRewriter(producer.codec.clockRate);
-    for (let i = 1; i < 256; i++) {
-      if (params.extensionIds[i] !== 0) {
-        this.extFrom.push(i);
-        this.extTo.push(params.extensionIds[i]);
-      }
-    }
+    this.remapExtensions = params.extensionIds.some((x) => x !== 0);
     this.maxLayerBySize = producer.layers.length - 1;
     this.targetLayer = producer.layers.length - 1;
   }
@@ -119,8 +115,12 @@ export class Consumer {
       }
       if (this.currentLayer >= 0) this.layerSwitches++;
       this.currentLayer = layer;
+      this.anchorInSeq = inSeq;
       this.rewriter.anchor(inSeq, inTs, nowMs);
       if (isVp8) this.anchorVp8(buf, off, len);
+    } else if ((((inSeq - this.anchorInSeq) << 16) >> 16) < 0) {
+      // older than the packet we re-anchored on: its number was used before the switch
+      return;
     }
     const o = this.sender.beginSend(buf, off, len);
     if (o < 0) return;
@@ -171,8 +171,7 @@ export class Consumer {
     const pt = p.payloadTypes[rtpPayloadType(d, o)];
     if (pt >= 0) setRtpPayloadType(d, o, pt);
     if ((d[o] & 0x10) !== 0) {
-      const from = this.extFrom;
-      for (let i = 0; i < from.length; i++) setHeaderExtensionId(d, o, len, from[i], this.extTo[i]);
+      if (this.remapExtensions) remapHeaderExtensionIds(d, o, len, p.extensionIds);
       if (p.absSendTimeId >= 0) writeAbsSendTime(d, o, len, p.absSendTimeId, absSendTime(nowMs));
     }
   }

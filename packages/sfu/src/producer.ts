@@ -61,7 +61,7 @@ export class InboundLayer {
   readonly cache: PacketCache | null;
   readonly nack: NackGenerator | null;
   lastKeyframeMs = 0;
-  lastPliMs = 0;
+  lastPliMs = -Infinity;
   lastPacketMs = 0;
   /** Last known bitrate while the layer was active (kept when it pauses). */
   lastBps = 0;

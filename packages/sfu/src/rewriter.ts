@@ -68,14 +68,16 @@ export class Vp8Rewriter {
   }
 
   pid(inPid: number, pidBits: number): number {
-    const out = (inPid + this.pidOffset) & (pidBits === 7 ? 0x7f : 0x7fff);
-    this.lastPid = out;
+    const mask = pidBits === 7 ? 0x7f : 0x7fff;
+    const out = (inPid + this.pidOffset) & mask;
+    // only forward: a reordered older packet must not pull the anchor back
+    if (this.lastPid < 0 || ((out - this.lastPid) & mask) < (mask + 1) / 2) this.lastPid = out;
     return out;
   }
 
   tl0(inTl0: number): number {
     const out = (inTl0 + this.tl0Offset) & 0xff;
-    this.lastTl0 = out;
+    if (this.lastTl0 < 0 || ((out - this.lastTl0) & 0xff) < 128) this.lastTl0 = out;
     return out;
   }
 }
