@@ -190,6 +190,17 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     await b.close();
   });
 
+  test('active speakers: audio levels (RFC 6464) become activeSpeakers events in the room', async () => {
+    const a = await join('sfu-speakers', 'alice');
+    const b = await join('sfu-speakers', 'bob');
+    // Chromium's fake microphone beeps; both publish, so each page hears of the other speaking.
+    for (const [name, page, other] of [['alice', a, 'bob'], ['bob', b, 'alice']] as const) {
+      await waitFor(`${name} is told ${other} speaks`, () => page.evaluate('window.sbState.speakers') as Promise<string[][]>, (l) => l.some((s) => s.includes(other)), 20_000);
+    }
+    await a.close();
+    await b.close();
+  });
+
   for (const codec of ['vp9', 'h264', 'av1'] as const) {
     test(`${codec.toUpperCase()} with simulcast is forwarded and decoded`, async () => {
       const room = `sfu-${codec}`;
