@@ -218,6 +218,7 @@ export class SignalingServer implements RoomListener {
           const p = this.rooms.getParticipant(sid);
           const backend = p ? this.backends.get(p.room.topology) : undefined;
           if (p && backend) backend.handle(p.room, p, msg);
+          else if (p && msg.type === 'data') this.relayData(p, msg);
           else conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type} is not used in mesh rooms`, id);
           break;
         }
@@ -301,6 +302,16 @@ export class SignalingServer implements RoomListener {
     }
     const { to: _to, id: _id, ...rest } = msg as typeof msg & { id?: number };
     out.send({ ...rest, v: 1, from } as ServerMessage);
+  }
+
+  /** Data over signaling (any topology without a data path of its own): to the named participants, or everyone else. */
+  private relayData(p: Participant, msg: Extract<ClientMessage, { type: 'data' }>): void {
+    if (!p.canPublishData) throw new RoomError('SB_ERR_PERMISSION_DENIED', 'the token does not grant publishData');
+    const out = { v: 1, type: 'data', from: p.sid, payload: msg.payload, ...(msg.topic !== undefined ? { topic: msg.topic } : {}) } as ServerMessage;
+    const to = msg.destinationSids ? new Set(msg.destinationSids) : null;
+    for (const other of p.room.participants) {
+      if (other !== p && (to === null || to.has(other.sid))) this.bySid.get(other.sid)?.send(out);
+    }
   }
 
   // ---- RoomListener: events to connections -----------------------------------------

@@ -143,6 +143,29 @@ test('mesh relay: offer, answer and candidates reach the named participant, mark
   for (const c of [a.c, b.c, other.c]) c.ws.close();
 });
 
+test('data over signaling: to everyone else or to named participants, marked with the sender; needs publishData', async () => {
+  const a = await joined('dana', 'data-room');
+  const b = await joined('dave', 'data-room');
+  const c = await joined('dora', 'data-room');
+  a.c.send({ type: 'data', payload: 'hello all', topic: 'chat' });
+  for (const x of [b, c]) {
+    const m = await x.c.next('data');
+    assert.deepEqual([m.from, m.payload, m.topic], [a.j.participant.sid, 'hello all', 'chat']);
+  }
+  a.c.send({ type: 'data', payload: 'just dora', destinationSids: [c.j.participant.sid] });
+  assert.equal((await c.c.next('data')).payload, 'just dora');
+  await assert.rejects(b.c.next('data', 300));
+  // no publishData grant: refused
+  const q = new Client();
+  await q.open();
+  q.send({ type: 'join', token: await token({ identity: 'quiet', room: 'data-room', grants: { publishData: false } }) });
+  await q.next('joined');
+  const id = q.send({ type: 'data', payload: 'x' });
+  const err = await q.next('error');
+  assert.deepEqual([err.code, err.replyTo], ['SB_ERR_PERMISSION_DENIED', id]);
+  for (const x of [a.c, b.c, c.c, q]) x.ws.close();
+});
+
 test('tracks and metadata: publish, mute, unpublish and updates reach the others', async () => {
   const a = await joined('pia', 'track-room');
   const b = await joined('paul', 'track-room');
