@@ -32,6 +32,8 @@ window.sbJoin = async (roomName, identity, opts) => {
     document.body.appendChild(el);
   });
   room.on('activeSpeakersChanged', (s) => state.speakers.push(s.map((p) => p.identity)));
+  state.data = [];
+  room.on('dataReceived', (payload, p, topic) => state.data.push({ text: new TextDecoder().decode(payload), from: p ? p.identity : null, topic: topic || null }));
   const media = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
   for (const t of media.getTracks()) await room.localParticipant.publishTrack(t);
   return room.localParticipant.sid;
@@ -199,6 +201,35 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     }
     await a.close();
     await b.close();
+  });
+
+  test('data channels through the server: reliable and lossy messages reach everyone else, or the named participant', async () => {
+    const pages = [await join('sfu-data', 'ann'), await join('sfu-data', 'ben'), await join('sfu-data', 'cat')];
+    // wait until each page's data channels are open (publishData falls back to signaling before that)
+    for (const p of pages) {
+      await waitFor('data channels open', () => p.evaluate(`window.sbRoom._engine.reliable.readyState + window.sbRoom._engine.lossy.readyState`) as Promise<string>, (s) => s === 'openopen', 15_000);
+    }
+    const [ann, ben, cat] = pages as [Page, Page, Page];
+    await ann.evaluate(`(() => { for (let i = 0; i < 50; i++) window.sbRoom.localParticipant.publishData('r' + i, { topic: 'chat' }); window.sbRoom.localParticipant.publishData('lossy hello', { reliable: false }); })()`);
+    const big = 'x'.repeat(60_000);
+    await ben.evaluate(`window.sbRoom.localParticipant.publishData(${JSON.stringify(big)}, { topic: 'big' })`);
+    const catSid = (await cat.evaluate('window.sbRoom.localParticipant.sid')) as string;
+    await ben.evaluate(`window.sbRoom.localParticipant.publishData('only cat', { destinationSids: [${JSON.stringify(catSid)}] })`);
+    type D = { text: string; from: string | null; topic: string | null };
+    for (const [name, page] of [['ben', ben], ['cat', cat]] as const) {
+      const got = await waitFor(`${name} gets ann's 50 reliable messages in order`, () => page.evaluate('window.sbState.data') as Promise<D[]>, (d) => d.filter((x) => x.from === 'ann' && x.topic === 'chat').length === 50, 10_000);
+      assert.deepEqual(got.filter((x) => x.from === 'ann' && x.topic === 'chat').map((x) => x.text), Array.from({ length: 50 }, (_, i) => `r${i}`));
+    }
+    await waitFor("ann gets ben's 60 KB message", () => ann.evaluate('window.sbState.data') as Promise<D[]>, (d) => d.some((x) => x.from === 'ben' && x.topic === 'big' && x.text.length === 60_000), 10_000);
+    await waitFor("cat gets ben's message for her", () => cat.evaluate('window.sbState.data') as Promise<D[]>, (d) => d.some((x) => x.text === 'only cat' && x.from === 'ben'), 10_000);
+    assert.ok(!((await ann.evaluate('window.sbState.data')) as D[]).some((x) => x.text === 'only cat'), 'a message for cat did not reach ann');
+    // (loopback loses nothing, so the lossy message arrives too)
+    await waitFor('the lossy message arrives', () => ben.evaluate('window.sbState.data') as Promise<D[]>, (d) => d.some((x) => x.text === 'lossy hello'), 10_000);
+    const stats = await env.admin('GET', '/api/rooms/sfu-data/stats');
+    for (const p of stats.json.participants) assert.equal(p.data?.state, 'established', 'data went over SCTP, not signaling');
+    const annStats = stats.json.participants.find((p: { data: { messagesReceived: number } }) => p.data.messagesReceived >= 51);
+    assert.ok(annStats, 'the server received ann\'s messages on her data channels');
+    for (const p of pages) await p.close();
   });
 
   for (const codec of ['vp9', 'h264', 'av1'] as const) {

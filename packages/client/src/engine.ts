@@ -32,6 +32,8 @@ export interface MediaEngine {
   removePeer?(sid: string): void;
   /** SFU: the server asks to pause or resume simulcast layers of a local track. */
   onTrackLayers?(trackSid: string, layers: { rid: string; active: boolean }[]): void;
+  /** Sends data on the engine's own path (SFU data channels); false = not available, use signaling. */
+  publishData?(data: Uint8Array, opts: { reliable?: boolean; topic?: string; destinationSids?: string[] }): boolean;
   /** After a signaling reconnect. */
   onReconnected?(): void;
   close(): void;
@@ -43,4 +45,6 @@ export interface EngineHost {
   /** A remote track arrived in a stream (its id is the publisher's cid); participantSid '' = find it by cid. */
   onRemoteTrack(participantSid: string, track: MediaStreamTrack, streamId: string): void;
   log(...args: unknown[]): void;
+  /** Data that arrived on the engine's own path. */
+  onData?(payload: Uint8Array, fromSid: string | undefined, topic: string | undefined): void;
 }

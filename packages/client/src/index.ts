@@ -60,6 +60,8 @@ export type RoomEvents = {
   disconnected: (reason: string) => void;
   reconnecting: () => void;
   reconnected: () => void;
+  /** A data message from another participant (publishData). */
+  dataReceived: (payload: Uint8Array, participant: RemoteParticipant | undefined, topic: string | undefined) => void;
   /** Loudest first; empty when nobody speaks (SFU rooms). */
   activeSpeakersChanged: (speakers: (LocalParticipant | RemoteParticipant)[]) => void;
 };
@@ -150,6 +152,18 @@ export class LocalParticipant {
     this.room._send({ type: 'unpublishTrack', sid: e.pub.sid });
   }
 
+  /**
+   * Sends data to everyone else in the room (or to `destinationSids`). SFU rooms use data
+   * channels through the server (`reliable: false` = unordered, no retransmissions); otherwise
+   * it goes over signaling (at most 12 KiB per message).
+   */
+  publishData(data: Uint8Array | string, opts: { reliable?: boolean; topic?: string; destinationSids?: string[] } = {}): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (this.room._engine?.publishData?.(bytes, opts)) return;
+    if (bytes.length > 12 * 1024) throw new SwitchboardError('SB_ERR_TOO_LARGE', `data of ${bytes.length} bytes is over 12 KiB for signaling`);
+    this.room._send({ type: 'data', payload: toBase64(bytes), ...(opts.topic !== undefined ? { topic: opts.topic } : {}), ...(opts.destinationSids ? { destinationSids: opts.destinationSids } : {}), reliable: opts.reliable !== false });
+  }
+
   setTrackMuted(track: MediaStreamTrack, muted: boolean): void {
     track.enabled = !muted;
     const e = this.entries.get(track);
@@ -172,6 +186,23 @@ function toWsUrl(url: string): string {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return btoa(s);
+}
+
+function fromBase64(s: string): Uint8Array {
+  try {
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return new TextEncoder().encode(s); // text payload from a non-SDK sender
+  }
+}
 
 export class Room extends TypedEmitter<RoomEvents> {
   name = '';
@@ -288,6 +319,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       send: (msg) => this._send(msg),
       onRemoteTrack: (sid, track, streamId) => this.onRemoteTrack(sid, track, streamId),
       log: (...args) => console.warn('switchboard:', ...args),
+      onData: (payload, from, topic) => this.emit('dataReceived', payload, from ? this.participants.get(from) : undefined, topic),
     };
     const config: RTCConfiguration = { iceServers: this.iceServers };
     if (this.opts.iceTransportPolicy) config.iceTransportPolicy = this.opts.iceTransportPolicy;
@@ -413,6 +445,9 @@ export class Room extends TypedEmitter<RoomEvents> {
       case 'answer':
       case 'candidate':
         this._engine?.onSignal(m);
+        break;
+      case 'data':
+        this.emit('dataReceived', fromBase64(m.payload), m.from ? this.participants.get(m.from) : undefined, m.topic);
         break;
       case 'trackLayers':
         this._engine?.onTrackLayers?.(m.trackSid, m.layers);

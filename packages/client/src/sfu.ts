@@ -1,3 +1,4 @@
+import { decodeDataFrame, encodeDataFrame } from '@switchboard/protocol';
 import type { EngineHost, EngineSignal, LocalTrackEntry, MediaEngine } from './engine.js';
 
 /** Simulcast layers for camera video, low to high (the server picks one per subscriber). */
@@ -29,6 +30,28 @@ export class SfuEngine implements MediaEngine {
   ) {
     this.pub = new RTCPeerConnection(config);
     this.pub.onnegotiationneeded = () => void this.negotiate();
+    // Data goes through the server on two channels of the publisher connection (both ways).
+    this.reliable = this.pub.createDataChannel('_reliable', { ordered: true });
+    this.lossy = this.pub.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 });
+    for (const ch of [this.reliable, this.lossy]) {
+      ch.binaryType = 'arraybuffer';
+      ch.onmessage = (ev) => {
+        if (!(ev.data instanceof ArrayBuffer)) return;
+        const f = decodeDataFrame(new Uint8Array(ev.data));
+        if (f) this.host.onData?.(f.payload, f.header.from, f.header.topic);
+      };
+    }
+  }
+
+  private readonly reliable: RTCDataChannel;
+  private readonly lossy: RTCDataChannel;
+
+  publishData(data: Uint8Array, opts: { reliable?: boolean; topic?: string; destinationSids?: string[] }): boolean {
+    const ch = opts.reliable === false ? this.lossy : this.reliable;
+    if (ch.readyState !== 'open') return false;
+    const frame = encodeDataFrame({ ...(opts.topic !== undefined ? { topic: opts.topic } : {}), ...(opts.destinationSids ? { to: opts.destinationSids } : {}) }, data);
+    ch.send(frame as Uint8Array<ArrayBuffer>);
+    return true;
   }
 
   addLocalTrack(entry: LocalTrackEntry): void {
@@ -65,11 +88,21 @@ export class SfuEngine implements MediaEngine {
         this.negotiateAgain = false;
         const offer = await this.pub.createOffer();
         await this.pub.setLocalDescription(offer);
-        const answer = new Promise<string>((resolve) => (this.answerWaiter = resolve));
+        const answer = new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.answerWaiter = null;
+            reject(new Error('no answer from the server within 10 s'));
+          }, 10_000);
+          this.answerWaiter = (sdp) => {
+            clearTimeout(timer);
+            resolve(sdp);
+          };
+        });
         this.host.send({ type: 'offer', target: 'publisher', sdp: this.pub.localDescription!.sdp });
         const sdp = await answer;
         if (this.closed) return;
         await this.pub.setRemoteDescription({ type: 'answer', sdp });
+        for (const [sid, layers] of this.wantedLayers) await this.applyLayers(sid, layers);
       } while (this.negotiateAgain && !this.closed);
     } catch (err) {
       this.host.log('sfu: publisher negotiation failed', err);
@@ -110,6 +143,14 @@ export class SfuEngine implements MediaEngine {
 
   /** The server asks to pause or resume simulcast layers nobody watches. */
   async onTrackLayers(trackSid: string, layers: { rid: string; active: boolean }[]): Promise<void> {
+    this.wantedLayers.set(trackSid, layers);
+    await this.applyLayers(trackSid, layers);
+  }
+
+  /** Layer wishes are re-applied after each negotiation (applying an answer resets encodings). */
+  private readonly wantedLayers = new Map<string, { rid: string; active: boolean }[]>();
+
+  private async applyLayers(trackSid: string, layers: { rid: string; active: boolean }[]): Promise<void> {
     for (const { sender, entry } of this.senders.values()) {
       if (entry.sid !== trackSid) continue;
       const params = sender.getParameters();

@@ -6,3 +6,4 @@ export * from './limits.js';
 export * from './errors.js';
 export * from './schemas.js';
 export * from './codec.js';
+export * from './data-frame.js';

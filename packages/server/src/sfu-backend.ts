@@ -15,7 +15,10 @@ export class SfuBackend implements MediaBackend {
   /** room sid -> room name, for room-wide messages */
   private readonly roomNames = new Map<string, string>();
 
-  constructor(opts: SfuOptions, logger: Logger) {
+  constructor(
+    opts: SfuOptions,
+    private readonly logger: Logger,
+  ) {
     this.sfu = new Sfu(opts, {
       signal: (sid, m) => this.signals?.toParticipant(sid, { v: 1, type: m.type, target: m.target, sdp: m.sdp } as ServerMessage),
       activeSpeakers: (roomSid, speakers) => {
@@ -37,7 +40,7 @@ export class SfuBackend implements MediaBackend {
 
   participantJoined(room: Room, p: Participant): void {
     this.roomNames.set(room.sid, room.name);
-    this.sfu.join(room.sid, p.sid, { canSubscribe: p.canSubscribe });
+    this.sfu.join(room.sid, p.sid, { canSubscribe: p.canSubscribe, canPublishData: p.canPublishData });
     // tracks already published before (a rejoin keeps none, but be safe)
     for (const t of p.info().tracks) this.trackPublished(room, p, t);
   }
@@ -61,6 +64,7 @@ export class SfuBackend implements MediaBackend {
         try {
           this.sfu.publisherOffer(p.sid, msg.sdp);
         } catch (err) {
+          this.logger.debug({ sid: p.sid, sdp: msg.sdp, err: (err as Error).message }, 'publisher offer refused');
           throw coded('SB_ERR_INVALID_MESSAGE', `offer: ${(err as Error).message}`);
         }
         break;

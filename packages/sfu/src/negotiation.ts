@@ -11,6 +11,7 @@ import {
   getExtMaps,
   getFingerprint,
   getIceParameters,
+  getMaxMessageSize,
   getMid,
   getMsid,
   getRids,
@@ -62,6 +63,8 @@ export interface PublisherNegotiation {
   tracks: OfferedTrack[];
   /** The mid of an accepted data channel m-section, if any. */
   dataMid: string | undefined;
+  /** Its a=max-message-size (RFC 8841), if given. */
+  remoteMaxMessageSize: number | undefined;
 }
 
 export class NegotiationError extends Error {
@@ -122,6 +125,7 @@ export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts
   const tracks: OfferedTrack[] = [];
   let remote: RemoteTransportInfo | undefined;
   let dataMid: string | undefined;
+  let remoteMaxMessageSize: number | undefined;
   for (const m of offer.media) {
     const mid = getMid(m);
     if (mid === undefined || m.port === 0) {
@@ -135,6 +139,7 @@ export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts
         continue;
       }
       dataMid = mid;
+      remoteMaxMessageSize = getMaxMessageSize(m);
       bundle.push(mid);
       answer.media.push({
         kind: 'application',
@@ -160,9 +165,14 @@ export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts
     answer.media.push(built.media);
     if (built.track !== null) tracks.push(built.track);
   }
-  if (remote === undefined || bundle.length === 0) throw new NegotiationError('nothing in the offer can be received');
-  answer.attributes.splice(1, 0, { name: 'group', value: `BUNDLE ${bundle.join(' ')}` });
-  return { answer: writeSdp(answer), remote, tracks, dataMid };
+  // Everything rejected (e.g. only a data channel we do not take): still a valid answer.
+  for (const m of offer.media) {
+    if (remote !== undefined) break;
+    if (getIceParameters(offer, m) !== undefined && getFingerprint(offer, m) !== undefined) remote = remoteInfo(offer, m);
+  }
+  if (remote === undefined) throw new NegotiationError('the offer has no ICE credentials or DTLS fingerprint');
+  if (bundle.length > 0) answer.attributes.splice(1, 0, { name: 'group', value: `BUNDLE ${bundle.join(' ')}` });
+  return { answer: writeSdp(answer), remote, tracks, dataMid, remoteMaxMessageSize };
 }
 
 function answerMedia(offer: SessionDescription, m: MediaDescription, mid: string, local: LocalIceInfo): { media: MediaDescription; track: OfferedTrack | null } | null {

@@ -10,6 +10,8 @@ import type { MediaSender } from './consumer.js';
 import { answerPublisherOffer, buildSubscriberOffer, readSubscriberAnswer } from './negotiation.js';
 import type { LocalIceInfo, OfferedTrack, SubscriberSlot } from './negotiation.js';
 import { InboundLayer, Producer } from './producer.js';
+import { SctpAssociation } from '@switchboard/sctp';
+import type { DataChannel } from '@switchboard/sctp';
 
 /** What a participant needs from its room. */
 export interface ParticipantHost {
@@ -19,6 +21,8 @@ export interface ParticipantHost {
   /** The client-side id (cid) and track sid the room knows for a publisher's m-section. */
   claimTrack(sid: string, streamId: string, kind: 'audio' | 'video'): { trackSid: string; cid: string } | undefined;
   producerReady(p: SfuParticipant, producer: Producer): void;
+  /** A data channel message from this participant (a data frame); `reliable` = which channel. */
+  relayData(from: SfuParticipant, frame: Uint8Array, reliable: boolean): void;
   producerClosed(p: SfuParticipant, producer: Producer): void;
   /** Publisher's data channel message (DTLS application data is not parsed here). */
   log(level: 'info' | 'warn', obj: Record<string, unknown>, msg: string): void;
@@ -53,11 +57,19 @@ export class SfuParticipant {
   closed = false;
   /** Last RTT to the publisher from its RRs' LSR/DLSR, ms. */
   rttMs = 50;
+  /** Data channels over the publisher connection (SCTP over its DTLS). */
+  sctp: SctpAssociation | null = null;
+  reliable: DataChannel | null = null;
+  lossy: DataChannel | null = null;
+  dataDropped = 0;
+  /** Rate limit on the data this participant sends. */
+  readonly dataBudget = new TokenBucket(200, 2 * 1024 * 1024);
 
   constructor(
     readonly sid: string,
     private readonly host: ParticipantHost,
     readonly canSubscribe: boolean,
+    readonly canPublishData: boolean = true,
   ) {
     this.cname = `sb-${sid}`;
   }
@@ -75,9 +87,11 @@ export class SfuParticipant {
         onRtp: (b, o, l) => this.onPublisherRtp(b, o, l),
         onRtcp: (b, o, l) => this.onPublisherRtcp(b, o, l),
         onState: (s) => this.onTransportState('publisher', s),
+        onAppData: (d) => this.sctp?.receive(d),
       });
     }
-    const neg = answerPublisherOffer(sdp, this.localInfo(this.publisher), { dataChannels: false });
+    const neg = answerPublisherOffer(sdp, this.localInfo(this.publisher), { dataChannels: true });
+    if (neg.dataMid !== undefined && this.sctp === null) this.startSctp(neg.remoteMaxMessageSize);
     this.publisher.setRemoteParameters({ ufrag: neg.remote.ufrag, fingerprint: neg.remote.fingerprint, setup: neg.remote.setup });
     // m-sections that stopped sending close their producers
     const sending = new Set(neg.tracks.map((t) => t.mid));
@@ -88,6 +102,39 @@ export class SfuParticipant {
     this.bindPending();
     this.host.signal(this.sid, { type: 'answer', target: 'publisher', sdp: neg.answer });
     return neg.answer;
+  }
+
+  private startSctp(remoteMaxMessageSize: number | undefined): void {
+    const t = this.publisher!;
+    const assoc = new SctpAssociation({
+      role: t.dtlsRole,
+      send: (packet) => t.sendAppData(packet),
+      remoteMaxMessageSize: remoteMaxMessageSize ?? 65536,
+    });
+    assoc.onchannel = (ch) => {
+      if (ch.label === '_reliable') this.reliable = ch;
+      else if (ch.label === '_lossy') this.lossy = ch;
+      else return;
+      const reliable = ch.label === '_reliable';
+      ch.onmessage = (m) => {
+        if (typeof m === 'string' || !this.canPublishData) return;
+        this.host.relayData(this, m, reliable);
+      };
+    };
+    assoc.start();
+    this.sctp = assoc;
+  }
+
+  /** Sends a data frame to this participant on its reliable or lossy channel; false if dropped. */
+  sendData(frame: Uint8Array, reliable: boolean): boolean {
+    const ch = reliable ? this.reliable : this.lossy;
+    // a receiver that does not keep up loses lossy data first, then reliable data past 4 MiB queued
+    if (ch === null || ch.readyState !== 'open' || ch.bufferedAmount > (reliable ? 4 << 20 : 256 << 10)) {
+      this.dataDropped++;
+      return false;
+    }
+    ch.send(frame);
+    return true;
   }
 
   /** Binds negotiated m-sections to tracks the room knows (publishTrack may come before or after the offer). */
@@ -390,8 +437,38 @@ export class SfuParticipant {
     this.consumers.clear();
     this.consumerBySsrc.clear();
     for (const p of [...this.producers.values()]) this.closeProducer(p);
+    this.sctp?.close();
+    this.sctp = null;
     this.publisher?.close();
     this.subscriber?.close();
+  }
+}
+
+/** Messages and bytes per second, with a one-second burst. */
+class TokenBucket {
+  private messages: number;
+  private bytes: number;
+  private at = 0;
+
+  constructor(
+    private readonly messagesPerSecond: number,
+    private readonly bytesPerSecond: number,
+  ) {
+    this.messages = messagesPerSecond;
+    this.bytes = bytesPerSecond;
+  }
+
+  take(bytes: number, nowMs: number): boolean {
+    if (this.at !== 0) {
+      const dt = (nowMs - this.at) / 1000;
+      this.messages = Math.min(this.messagesPerSecond, this.messages + dt * this.messagesPerSecond);
+      this.bytes = Math.min(this.bytesPerSecond, this.bytes + dt * this.bytesPerSecond);
+    }
+    this.at = nowMs;
+    if (this.messages < 1 || this.bytes < bytes) return false;
+    this.messages -= 1;
+    this.bytes -= bytes;
+    return true;
   }
 }
 

@@ -7,6 +7,7 @@ import { SfuParticipant } from './participant.js';
 import type { ParticipantHost } from './participant.js';
 import type { Producer } from './producer.js';
 import type { UdpMux } from '@switchboard/webrtc';
+import { decodeDataFrame, encodeDataFrame } from '@switchboard/protocol';
 
 export interface KnownTrack {
   sid: string;
@@ -52,10 +53,10 @@ export class SfuRoom implements ParticipantHost {
     this.host.log(level, { room: this.sid, ...obj }, msg);
   }
 
-  join(sid: string, canSubscribe: boolean): SfuParticipant {
+  join(sid: string, canSubscribe: boolean, canPublishData = true): SfuParticipant {
     let p = this.participants.get(sid);
     if (p !== undefined) return p;
-    p = new SfuParticipant(sid, this, canSubscribe);
+    p = new SfuParticipant(sid, this, canSubscribe, canPublishData);
     this.participants.set(sid, p);
     const now = Date.now();
     for (const other of this.participants.values()) {
@@ -105,6 +106,26 @@ export class SfuRoom implements ParticipantHost {
     const list = this.tracks.get(owner.sid);
     const t = list?.find((x) => x.sid === producer.id);
     if (t !== undefined) t.claimed = false;
+  }
+
+  /**
+   * Data from one participant's channel to the others (or the `to` in its frame), re-framed
+   * with the sender's sid. Each sender may send DATA_RATE_MESSAGES messages and DATA_RATE_BYTES
+   * bytes per second; beyond that messages are dropped and counted.
+   */
+  relayData(from: SfuParticipant, frame: Uint8Array, reliable: boolean): void {
+    const now = Date.now();
+    if (!from.dataBudget.take(frame.length, now)) {
+      from.dataDropped++;
+      return;
+    }
+    const f = decodeDataFrame(frame);
+    if (f === null) return;
+    const out = encodeDataFrame({ from: from.sid, ...(f.header.topic !== undefined ? { topic: f.header.topic } : {}) }, f.payload);
+    const to = f.header.to ? new Set(f.header.to) : null;
+    for (const p of this.participants.values()) {
+      if (p !== from && (to === null || to.has(p.sid))) p.sendData(out, reliable);
+    }
   }
 
   /** Full-size dimensions of a producer's track, as published. */

@@ -54,6 +54,8 @@ export interface ParticipantMediaStats {
   producers: ProducerStats[];
   consumers: ConsumerStats[];
   subscriberBitrateEstimate: number;
+  /** The data channel association (SCTP), if the client opened one. */
+  data: { state: string; messagesSent: number; messagesReceived: number; bytesSent: number; bytesReceived: number; retransmissions: number; dropped: number } | null;
 }
 
 export interface SfuCounters extends UdpMuxStats {
@@ -129,9 +131,9 @@ export class Sfu implements RoomHost {
     return r;
   }
 
-  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean }): void {
+  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean; canPublishData?: boolean }): void {
     const room = this.room(roomSid);
-    room.join(participantSid, opts.canSubscribe);
+    room.join(participantSid, opts.canSubscribe, opts.canPublishData ?? true);
     this.roomOf.set(participantSid, room);
   }
 
@@ -236,6 +238,7 @@ export class Sfu implements RoomHost {
         layerSwitches: c.layerSwitches,
       })),
       subscriberBitrateEstimate: p.subscriberBps,
+      data: p.sctp === null ? null : { state: p.sctp.state, ...p.sctp.stats(), dropped: p.dataDropped },
     };
   }
 

@@ -75,6 +75,11 @@ export class WebRtcTransport {
     this.ice = new IceLite();
   }
 
+  /** Our DTLS role, from the remote a=setup (passive: we are the client). */
+  get dtlsRole(): 'client' | 'server' {
+    return this.remote?.setup === 'passive' ? 'client' : 'server';
+  }
+
   get localFingerprint(): string {
     return this.cert.fingerprint;
   }

@@ -1,0 +1,18 @@
+import { PublisherPeer, SubscriberPeer, MediaPump } from '../src/peers.js';
+import { switchboardPublish, switchboardSubscribe } from '../src/switchboard.js';
+import { LatencyHistogram } from '../src/stats.js';
+const t = { httpBase: process.argv[2], room: 'smoke', apiKey: 'loadtest', apiSecret: 'loadtest-secret-0123456789' };
+const pub = new PublisherPeer('pub0');
+const pump = new MediaPump();
+const s1 = await switchboardPublish(t, pub, 'pub0');
+console.log('published', pub.connectionState);
+pump.add(pub); pump.start();
+const lat = new LatencyHistogram();
+const sub = new SubscriberPeer('sub0', lat);
+const t0 = Date.now();
+const s2 = await switchboardSubscribe(t, sub, 'sub0', 2);
+console.log('subscribed in', Date.now() - t0, 'ms');
+await new Promise((r) => setTimeout(r, 3000));
+console.log(sub.counters(), 'lat p50', lat.quantile(0.5), 'p99', lat.quantile(0.99), 'sent', pub.sentPackets, pub.failedSends, s1.errors, s2.errors);
+pump.stop(); s1.close(); s2.close(); pub.close(); sub.close();
+setTimeout(() => process.exit(0), 300);
