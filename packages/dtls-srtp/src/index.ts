@@ -47,6 +47,11 @@ interface Native {
   tableStats(t: Handle): SrtpStats;
   tableClose(t: Handle): void;
   deriveKeys(profile: number, masterKey: Uint8Array, masterSalt: Uint8Array): SrtpSessionKeys;
+  senderNew(t: Handle, fd: number, buffers: number, slots: number, slotSize: number): { handle: Handle; data: ArrayBuffer; ops: ArrayBuffer; state: ArrayBuffer };
+  senderSubmit(h: Handle, buffer: number, count: number): void;
+  senderAcquire(h: Handle, timeoutMs: number): number;
+  senderStats(h: Handle): SrtpSenderStats;
+  senderClose(h: Handle): void;
 }
 
 let native: Native | null | undefined;
@@ -268,6 +273,11 @@ export class SrtpTable {
   #n: Native;
   #h: Handle;
 
+  /** @internal the native handle, for SrtpSender */
+  get handle(): Handle {
+    return this.#h;
+  }
+
   constructor() {
     this.#n = need();
     this.#h = this.#n.tableNew();
@@ -353,4 +363,75 @@ export interface SrtpSessionKeys {
 export function deriveSrtpSessionKeys(profile: SrtpProfile, masterKey: Uint8Array, masterSalt: Uint8Array): SrtpSessionKeys {
   const id = profileId(profile);
   return wrap(() => need().deriveKeys(id, masterKey, masterSalt));
+}
+
+/** Words per packet in `SrtpSender.ops`: [ipv4 as int, port, context id (-1: not SRTP), offset in data, length]. */
+export const SENDER_OP_WORDS = 5;
+export const SENDER_OP_IP = 0;
+export const SENDER_OP_PORT = 1;
+export const SENDER_OP_CONTEXT = 2;
+export const SENDER_OP_OFFSET = 3;
+export const SENDER_OP_LENGTH = 4;
+
+export interface SrtpSenderStats {
+  sent: number;
+  dropped: number;
+  batches: number;
+  /** Times the JS thread had to wait for a free buffer. */
+  waits: number;
+  queued: number;
+}
+
+/**
+ * Protect-and-send on a native thread of its own: the JS thread fills a buffer (packets in
+ * `data` at `bufferOffset(b) + slot * slotSize`, one op per packet in `ops` at
+ * `b * slots * SENDER_OP_WORDS`) and `submit`s it; the thread SRTP-protects each packet in place
+ * with its context (the table is locked meanwhile) and sends the buffer with sendmmsg on `fd`
+ * (an IPv4 UDP socket, e.g. from @switchboard/netio's openUdp4; the socket's owner keeps it
+ * open). Buffers go out in submission order. `acquire` returns a free buffer, waiting up to
+ * `timeoutMs` for the thread to finish one.
+ */
+export class SrtpSender {
+  #n: Native;
+  #h: Handle;
+  readonly data: Uint8Array;
+  readonly ops: Int32Array;
+  /** Per buffer: 0 = free (the JS thread may fill it), 1 = submitted. */
+  readonly state: Int32Array;
+  readonly buffers: number;
+  readonly slots: number;
+  readonly slotSize: number;
+
+  constructor(table: SrtpTable, fd: number, opts: { buffers?: number; slots?: number; slotSize?: number } = {}) {
+    this.#n = need();
+    this.buffers = opts.buffers ?? 4;
+    this.slots = opts.slots ?? 512;
+    this.slotSize = opts.slotSize ?? 2048;
+    const r = wrap(() => this.#n.senderNew(table.handle, fd, this.buffers, this.slots, this.slotSize));
+    this.#h = r.handle;
+    this.data = new Uint8Array(r.data);
+    this.ops = new Int32Array(r.ops);
+    this.state = new Int32Array(r.state);
+  }
+
+  bufferOffset(b: number): number {
+    return b * this.slots * this.slotSize;
+  }
+
+  submit(buffer: number, count: number): void {
+    this.#n.senderSubmit(this.#h, buffer, count);
+  }
+
+  acquire(timeoutMs = 50): number {
+    return this.#n.senderAcquire(this.#h, timeoutMs);
+  }
+
+  stats(): SrtpSenderStats {
+    return this.#n.senderStats(this.#h);
+  }
+
+  /** Sends what is queued and stops the thread. */
+  close(): void {
+    this.#n.senderClose(this.#h);
+  }
 }

@@ -6,15 +6,6 @@
 // the send area, and everything queued is encrypted in one native call and leaves in one
 // sendmmsg. No JS object is made per media packet.
 import {
-  FLAG_SEND_AREA,
-  OP_FLAGS,
-  OP_HEADER,
-  OP_IP,
-  OP_LENGTH,
-  OP_OFFSET,
-  OP_PORT,
-  OP_SOCK,
-  OP_WORDS,
   UdpBatch,
   intToIp4,
   ip4ToInt,
@@ -28,6 +19,8 @@ import { networkInterfaces } from 'node:os';
 import { CHECK_INVALID, CHECK_NOMINATED, parseStun, requestLocalUfrag } from './ice-lite.js';
 import { WebRtcTransport } from './transport.js';
 import { TcpMux } from './tcp-mux.js';
+import { SyncSendQueue, ThreadSendQueue } from './send-queue.js';
+import type { SendQueue } from './send-queue.js';
 import type { IceTcpConnection, TcpMuxHost } from './tcp-mux.js';
 import type { TransportListener } from './transport.js';
 
@@ -40,8 +33,10 @@ export interface UdpMuxOptions {
   announcedIp?: string;
   /** Datagrams per receive batch. Default 64. */
   slots?: number;
-  /** Send slots per flush. Default 1024. */
+  /** Send slots per flush. Default 512. */
   sendSlots?: number;
+  /** Encrypt and send on a native thread of its own (the second core). Default true. */
+  sendThread?: boolean;
   /** SO_RCVBUF / SO_SNDBUF. Default 4 MiB. */
   socketBufferBytes?: number;
   /** Also accept ICE over TCP (RFC 6544 passive candidates) on the same port number. Default true. */
@@ -79,21 +74,17 @@ const addrKey = (ip4: number, port: number): number => (ip4 >>> 0) * 65536 + por
 export class UdpMux implements TcpMuxHost {
   readonly srtp: SrtpTable;
   readonly cert: Certificate;
-  readonly sendData: Uint8Array;
-  private readonly sendBuf: Buffer;
+  private out!: SendQueue;
   private readonly recvBuf: Buffer;
   private readonly batch: UdpBatch;
   private readonly recvData: Uint8Array;
   private readonly recvMeta: Int32Array;
-  private readonly queue: Int32Array;
-  private readonly sendSlots: number;
   private readonly recvOps: Int32Array;
   private readonly recvTransports: (WebRtcTransport | null)[];
   private readonly byUfrag = new Map<string, WebRtcTransport>();
   private readonly byAddress = new Map<number, WebRtcTransport>();
   private readonly transports = new Set<WebRtcTransport>();
   private readonly writer = new StunWriter(512);
-  private queued = 0;
   private inBatch = false;
   private flushScheduled = false;
   private nextId = 1;
@@ -111,13 +102,11 @@ export class UdpMux implements TcpMuxHost {
     this.cert = cert ?? Certificate.generate();
     this.srtp = new SrtpTable();
     const slots = opts.slots ?? 64;
-    this.sendSlots = opts.sendSlots ?? 1024;
-    this.batch = new UdpBatch({ slots, slotSize: SLOT_SIZE, sendSlots: this.sendSlots }, (n) => this.onBatch(n));
+    const threaded = opts.sendThread !== false;
+    this.batch = new UdpBatch({ slots, slotSize: SLOT_SIZE, sendSlots: threaded ? 16 : (opts.sendSlots ?? 512) }, (n) => this.onBatch(n));
     this.recvData = this.batch.recvData;
     this.recvMeta = this.batch.recvMeta;
-    this.queue = this.batch.sendQueue;
-    this.sendData = this.batch.sendData;
-    this.sendBuf = Buffer.from(this.sendData.buffer, this.sendData.byteOffset, this.sendData.byteLength);
+    if (!threaded) this.out = new SyncSendQueue(this.batch, this.srtp, SLOT_SIZE);
     this.recvBuf = Buffer.from(this.recvData.buffer, this.recvData.byteOffset, this.recvData.byteLength);
     this.recvOps = new Int32Array(slots * RECV_OP_WORDS);
     this.recvTransports = new Array<WebRtcTransport | null>(slots).fill(null);
@@ -129,6 +118,7 @@ export class UdpMux implements TcpMuxHost {
     const bytes = this.opts.socketBufferBytes ?? 4 * 1024 * 1024;
     setSocketBuffers(this.fd, bytes, bytes);
     this.boundPort = localPort(this.fd);
+    if (this.opts.sendThread !== false) this.out = new ThreadSendQueue(this.srtp, this.fd, { slots: this.opts.sendSlots ?? 512, slotSize: SLOT_SIZE });
     this.batch.watch(this.fd, 0);
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
@@ -285,28 +275,19 @@ export class UdpMux implements TcpMuxHost {
 
   private queueRaw(bytes: Uint8Array, ip4: number, port: number): void {
     if (bytes.length > SLOT_SIZE) return;
-    const o = this.slot();
-    this.sendData.set(bytes, o);
-    this.op(ip4, port, -1, o, bytes.length);
+    const o = this.out.slotOffset();
+    if (o < 0) return;
+    this.out.data.set(bytes, o);
+    this.op(ip4, port, -1, bytes.length);
   }
 
-  /** The offset of the next free send slot (flushing first when full). */
-  private slot(): number {
-    if (this.queued === this.sendSlots) this.flush();
-    return this.queued * SLOT_SIZE;
+  /** The buffer beginSend's offsets point into. */
+  get sendData(): Uint8Array {
+    return this.out.data;
   }
 
-  private op(ip4: number, port: number, srtpId: number, off: number, len: number): void {
-    const q = this.queue;
-    const b = this.queued * OP_WORDS;
-    q[b + OP_SOCK] = 0;
-    q[b + OP_IP] = ip4;
-    q[b + OP_PORT] = port;
-    q[b + OP_HEADER] = srtpId; // the SRTP context for protectBatch; FLAG_HEADER is not set
-    q[b + OP_FLAGS] = FLAG_SEND_AREA;
-    q[b + OP_OFFSET] = off;
-    q[b + OP_LENGTH] = len;
-    this.queued++;
+  private op(ip4: number, port: number, srtpId: number, len: number): void {
+    this.out.push(ip4, port, srtpId, len);
     if (!this.inBatch && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -316,28 +297,33 @@ export class UdpMux implements TcpMuxHost {
   /** See WebRtcTransport.beginSend. */
   beginSend(src: Uint8Array, off: number, len: number): number {
     if (len > SLOT_SIZE - TAG_ROOM || len < 12) return -1;
-    const o = this.slot();
+    const o = this.out.slotOffset();
+    if (o < 0) return -1;
     if (len < 64) {
-      const d = this.sendData;
+      const d = this.out.data;
       for (let i = 0; i < len; i++) d[o + i] = src[off + i];
     } else if (src === this.recvData) {
-      this.recvBuf.copy(this.sendBuf, o, off, off + len);
+      this.recvBuf.copy(this.out.buf, o, off, off + len);
     } else {
-      Buffer.prototype.copy.call(src, this.sendBuf, o, off, off + len);
+      Buffer.prototype.copy.call(src, this.out.buf, o, off, off + len);
     }
     return o;
   }
 
   commitSend(t: WebRtcTransport, len: number, srtpId: number): void {
-    const o = this.queued * SLOT_SIZE;
     if (t.tcp !== null) {
       // ICE-TCP: protect now and write; the slot is not consumed
-      const pt = this.sendData[o + 1];
-      const n = pt >= 192 && pt <= 223 ? this.srtp.protectRtcp(srtpId, this.sendData, o, len) : this.srtp.protectRtp(srtpId, this.sendData, o, len);
-      if (n > 0) t.tcp.send(this.sendData, o, n);
+      const o = this.out.slotOffset();
+      if (o < 0) return;
+      const d = this.out.data;
+      const end = o + SLOT_SIZE;
+      const slot = d.subarray(o, end);
+      const pt = d[o + 1];
+      const n = pt >= 192 && pt <= 223 ? this.srtp.protectRtcp(srtpId, slot, 0, len) : this.srtp.protectRtp(srtpId, slot, 0, len);
+      if (n > 0) t.tcp.send(slot, 0, n);
       return;
     }
-    this.op(t.ip4, t.port, srtpId, o, len);
+    this.op(t.ip4, t.port, srtpId, len);
   }
 
   // ---- ICE-TCP (TcpMuxHost) -----------------------------------------------------------
@@ -382,17 +368,11 @@ export class UdpMux implements TcpMuxHost {
     if (!this.inBatch) this.flush();
   }
 
-  /** Protects every queued media packet and sends the queue. */
+  /** Protects every queued media packet and sends the queue (on the send thread by default). */
   flush(): void {
     this.flushScheduled = false;
-    const n = this.queued;
-    if (n === 0 || this.closed) {
-      this.queued = 0;
-      return;
-    }
-    this.srtp.protectBatch(this.sendData, this.queue, n, OP_WORDS, OP_HEADER, OP_OFFSET, OP_LENGTH);
-    this.batch.flush(n);
-    this.queued = 0;
+    if (this.closed || this.out === undefined) return;
+    this.out.flush();
   }
 
   private tick(): void {
@@ -406,9 +386,9 @@ export class UdpMux implements TcpMuxHost {
     return {
       transports: this.transports.size,
       received: b.received,
-      sent: b.sent,
+      sent: this.out?.sent() ?? 0,
       droppedUnknown: this.droppedUnknown,
-      droppedSend: b.dropped_send,
+      droppedSend: this.out?.dropped() ?? 0,
       srtpAuthFailures: s.authFailures,
       srtpReplays: s.replays,
     };
@@ -418,6 +398,7 @@ export class UdpMux implements TcpMuxHost {
     if (this.closed) return;
     for (const t of [...this.transports]) t.close();
     this.flush();
+    this.out?.close();
     this.closed = true;
     this.tcpMux?.close();
     if (this.timer !== null) clearInterval(this.timer);
