@@ -9,18 +9,25 @@ import { MediaPump, PublisherPeer, type SubscriberPeer } from './peers.js';
 export class DirectSender {
   private readonly wss: WebSocketServer;
   readonly peers: PublisherPeer[] = [];
+  readonly errors: string[] = [];
   private constructor(
     wss: WebSocketServer,
     readonly pump: MediaPump,
   ) {
     this.wss = wss;
     wss.on('connection', (ws: WebSocket) => {
-      const p = new PublisherPeer(`direct-${this.peers.length}`);
+      const p = new PublisherPeer(`direct-${this.peers.length}`, { bindAddress: '127.0.0.1' });
       this.peers.push(p);
       ws.on('message', (d) => {
         const m = JSON.parse(d.toString()) as { answer?: string };
         if (m.answer) {
-          p.setAnswer(m.answer);
+          try {
+            p.setAnswer(m.answer);
+          } catch (err) {
+            this.errors.push(`${(err as Error).message} (state ${p.connectionState}, gathering ${p.pc.gatheringState()})`);
+            ws.close();
+            return;
+          }
           p.waitOpen().then(
             () => this.pump.add(p),
             () => undefined,

@@ -22,6 +22,8 @@ export interface GroupConfig {
   /** Subscribers connecting at the same time. */
   concurrency: number;
   connectTimeoutMs: number;
+  /** Local address the subscribers' ICE binds (and gathers); needed for 'direct' (libjuice gathers no loopback candidate otherwise). */
+  bindAddress?: string;
 }
 
 export interface SubscriberResult {
@@ -64,7 +66,7 @@ export class LocalSubscriberGroup implements SubscriberGroup {
     const worker = async () => {
       while (next < cfg.identities.length) {
         const identity = cfg.identities[next++];
-        const peer = new SubscriberPeer(identity, this.latency);
+        const peer = new SubscriberPeer(identity, this.latency, { bindAddress: cfg.bindAddress });
         const entry: (typeof this.subs)[number] = { identity, peer, session: null, connectMs: NaN };
         this.subs.push(entry);
         const t0 = performance.now();

@@ -38,6 +38,8 @@ export interface LoadTestOptions {
   warmupSec?: number;
   /** How long one subscriber may take to connect and receive all streams. Default 20000. */
   connectTimeoutMs?: number;
+  /** Called right when the measurement window starts and ends (e.g. to sample a server's CPU). */
+  onWindow?: (phase: 'start' | 'end') => void;
   /** Prefix of participant identities (default 'lt'). */
   identityPrefix?: string;
 }
@@ -121,7 +123,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadReport> {
       groupCfg = { target: 'switchboard', switchboard: sb, expectStreams, concurrency: opts.concurrency ?? 8, connectTimeoutMs: opts.connectTimeoutMs ?? 20_000 };
     } else if (opts.target === 'direct') {
       direct = await DirectSender.start(pump);
-      groupCfg = { target: 'direct', direct: { url: direct.url }, expectStreams: 2, concurrency: opts.concurrency ?? 8, connectTimeoutMs: opts.connectTimeoutMs ?? 20_000 };
+      groupCfg = { target: 'direct', direct: { url: direct.url }, bindAddress: '127.0.0.1', expectStreams: 2, concurrency: opts.concurrency ?? 8, connectTimeoutMs: opts.connectTimeoutMs ?? 20_000 };
     } else {
       const room = janusRoomId(opts.room);
       await janusCreateRoom(opts.url, room, nPubs + 1);
@@ -171,11 +173,13 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadReport> {
     const sentNow = () => (direct ? direct.sentPackets / Math.max(1, direct.peers.length) : pubs.reduce((a, p) => a + p.sentPackets, 0));
     const sent0 = sentNow();
     const cpuGroups0 = await Promise.all(groups.map((g) => (g instanceof WorkerSubscriberGroup ? g.collect().then((s) => s.cpuUserUs + s.cpuSystemUs) : Promise.resolve(0))));
+    opts.onWindow?.('start');
     const cpu0 = cpuNowUs();
     const w0 = performance.now();
     log(`${opts.target}: measuring for ${opts.durationSec} s`);
     await sleep(opts.durationSec * 1000);
     const sent1 = sentNow();
+    opts.onWindow?.('end');
     const windowSec = (performance.now() - w0) / 1000;
     const cpu1 = cpuNowUs();
     const stats: GroupStats[] = await Promise.all(groups.map((g) => g.collect()));
@@ -244,7 +248,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadReport> {
       rampMs,
       connectedSubscribers: connected,
       failedSubscribers: nSubs - connected,
-      errors: [...errors].map(([e, n]) => `${n}x ${e}`).slice(0, 5),
+      errors: [...[...errors].map(([e, n]) => `${n}x ${e}`), ...(direct?.errors.slice(0, 3).map((e) => `sender: ${e}`) ?? [])].slice(0, 6),
       generatorCpuPct,
       windowSec,
       summary: '',
@@ -279,4 +283,13 @@ async function createSfuRoom(t: SwitchboardTarget, maxParticipants: number, log:
     const body = await res.text();
     if (!/exist/i.test(body)) log(`note: POST /api/rooms answered ${res.status} ${body.slice(0, 200)} (relying on the server's default topology)`);
   }
+}
+
+/**
+ * Releases node-datachannel's global threads so that the process can exit; call once after the
+ * last runLoadTest (a CLI command, a test's `after`). Peer connections must not be used after it.
+ */
+export async function shutdownLoadGenerator(): Promise<void> {
+  const ndc = (await import('node-datachannel')).default;
+  ndc.cleanup();
 }

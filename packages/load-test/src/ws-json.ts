@@ -4,6 +4,8 @@ import WebSocket from 'ws';
 export class JsonSocket {
   private readonly listeners = new Set<(msg: Record<string, unknown>) => void>();
   private closedErr: Error | null = null;
+  /** Messages that arrived before the first listener (a frame can follow the handshake in the same read). */
+  private backlog: Record<string, unknown>[] | null = [];
   private readonly closeListeners = new Set<(err: Error) => void>();
 
   private constructor(private readonly ws: WebSocket) {
@@ -14,6 +16,7 @@ export class JsonSocket {
       } catch {
         return;
       }
+      if (this.backlog) this.backlog.push(msg);
       for (const l of [...this.listeners]) l(msg);
     });
     ws.on('close', (code, reason) => this.fail(new Error(`websocket closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`)));
@@ -48,6 +51,9 @@ export class JsonSocket {
 
   on(cb: (msg: Record<string, unknown>) => void): () => void {
     this.listeners.add(cb);
+    const early = this.backlog;
+    this.backlog = null;
+    if (early) for (const m of early) cb(m);
     return () => this.listeners.delete(cb);
   }
 
@@ -59,26 +65,24 @@ export class JsonSocket {
   wait(what: string, match: (msg: Record<string, unknown>) => boolean, timeoutMs = 15_000): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       if (this.closedErr) return reject(new Error(`${what}: ${this.closedErr.message}`));
-      const done = () => {
+      let settled = false;
+      let off: () => void = () => undefined;
+      const timer = setTimeout(() => finish(new Error(`${what}: no reply within ${timeoutMs} ms`)), timeoutMs);
+      const onClose = (err: Error) => finish(new Error(`${what}: ${err.message}`));
+      const finish = (err: Error | null, m?: Record<string, unknown>) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         off();
         this.closeListeners.delete(onClose);
-      };
-      const off = this.on((m) => {
-        if (match(m)) {
-          done();
-          resolve(m);
-        }
-      });
-      const onClose = (err: Error) => {
-        done();
-        reject(new Error(`${what}: ${err.message}`));
+        if (err) reject(err);
+        else resolve(m!);
       };
       this.closeListeners.add(onClose);
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${what}: no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
+      off = this.on((m) => {
+        if (match(m)) finish(null, m);
+      });
+      if (settled) off();
     });
   }
 

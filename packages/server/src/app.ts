@@ -176,7 +176,7 @@ export class Switchboard {
       this.logger.warn({}, 'sfu off: the native addons (@switchboard/netio, @switchboard/dtls-srtp) are not built');
       return null;
     }
-    const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate }, this.logger);
+    const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate, sendThread: cfg.sendThread }, this.logger);
     const port = await backend.listen();
     registerSfuMetrics(this.registry, () => backend.sfu.counters());
     this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');

@@ -48,6 +48,8 @@ export const ConfigSchema = z
         announcedIp: ip.optional(),
         /** Bandwidth estimate (REMB) sent to each publisher, bits/s. */
         maxIncomingBitrate: z.number().int().min(100_000).max(100_000_000).default(5_000_000),
+        /** Encrypt and send media on a native thread of its own (the second core). */
+        sendThread: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -16,6 +16,8 @@ export interface SfuOptions {
   announcedIp?: string;
   /** The bandwidth estimate (REMB) sent to each publisher, bps. Default 5 Mbit/s. */
   maxIncomingBitrate?: number;
+  /** Encrypt and send on a native thread of its own. Default true. */
+  sendThread?: boolean;
 }
 
 export interface SfuListener {
@@ -89,7 +91,7 @@ export class Sfu implements RoomHost {
     opts: SfuOptions,
     private readonly listener: SfuListener,
   ) {
-    this.mux = new UdpMux({ ip: opts.ip, port: opts.port, announcedIp: opts.announcedIp });
+    this.mux = new UdpMux({ ip: opts.ip, port: opts.port, announcedIp: opts.announcedIp, sendThread: opts.sendThread });
     this.maxIncomingBitrate = opts.maxIncomingBitrate ?? 5_000_000;
   }
 

@@ -1,0 +1,67 @@
+// One short real run against a `switchboard serve` started here: 1 publisher, 2 subscribers, 5 s.
+// Real network: run inside `unshare -n bash -c 'ip link set lo up; ...'` (the suite does).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runToCompletion, startProcess, stopAllProcesses, type ManagedProcess } from '../../../test/helpers/processes.js';
+import { loadMedia, runLoadTest, shutdownLoadGenerator } from '../src/index.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const KEY = 'loadtest';
+const SECRET = 'load-test-secret-0123456789';
+let server: ManagedProcess;
+let base: string;
+let stateDir: string;
+
+before(async () => {
+  const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server'], { cwd: ROOT, timeoutMs: 120_000 });
+  assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
+  const httpPort = await freePort();
+  stateDir = mkdtempSync(join(tmpdir(), 'sb-load-test-'));
+  server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
+    cwd: ROOT,
+    name: 'switchboard',
+    env: {
+      ...process.env,
+      SWITCHBOARD_HTTP_HOST: '127.0.0.1',
+      SWITCHBOARD_HTTP_PORT: String(httpPort),
+      SWITCHBOARD_TURN_ENABLED: 'false',
+      SWITCHBOARD_STATE_DIR: stateDir,
+      SWITCHBOARD_SFU_LISTENING_IP: '127.0.0.1',
+      SWITCHBOARD_SFU_PORT: String(await freePort()),
+      SWITCHBOARD_AUTH_KEYS: `${KEY}:${SECRET}`,
+      SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'sfu',
+    },
+    readyPattern: /"msg":"http listening"/,
+    timeoutMs: 20_000,
+  });
+  base = `http://127.0.0.1:${httpPort}`;
+});
+
+after(async () => {
+  await shutdownLoadGenerator();
+  await server?.stop();
+  await stopAllProcesses();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+test('1 publisher, 2 subscribers, 5 s through the Switchboard SFU: no loss, the media bitrate, latency measured', async () => {
+  const lines: string[] = [];
+  const r = await runLoadTest({ url: base, target: 'switchboard', room: 'load-test-unit', publishers: 1, subscribers: 2, durationSec: 5, apiKey: KEY, apiSecret: SECRET, onProgress: (l) => lines.push(l) });
+  const diag = `${r.summary}\n${lines.join('\n')}\n${r.errors.join('\n')}`;
+  assert.equal(r.failedSubscribers, 0, diag);
+  assert.equal(r.connectedSubscribers, 2, diag);
+  assert.ok(r.lossPct < 1, diag);
+  // the media: ~900 kbit/s VP8 + 48 kbit/s Opus, plus RTP headers, descriptors and trailers
+  const { video, audio } = loadMedia();
+  const mediaKbps = ((video.frames.reduce((a, f) => a + f.data.length, 0) + audio.reduce((a, p) => a + p.length, 0)) * 8) / 10 / 1000;
+  assert.ok(Math.abs(r.bitrateKbpsPerSubscriber - mediaKbps) / mediaKbps < 0.15, `${r.bitrateKbpsPerSubscriber} kbit/s vs media ${mediaKbps}\n${diag}`);
+  assert.ok(r.sentPackets > 5 * 100, diag);
+  assert.ok(r.receivedPackets >= r.sentPackets * 2 * 0.99, diag);
+  assert.ok(Number.isFinite(r.latencyMs.p50) && r.latencyMs.p50 > 0 && r.latencyMs.p50 < 50, diag);
+  assert.ok(r.latencyMs.p99 >= r.latencyMs.p50, diag);
+  assert.ok(Number.isFinite(r.jitterMs), diag);
+  assert.match(r.summary, /switchboard: 1 pub x 2\/2 sub/);
+});
