@@ -49,6 +49,7 @@ const server = spawn(process.execPath, ['bin/switchboard.js', 'serve'], {
     SWITCHBOARD_HTTP_HOST: '127.0.0.1',
     SWITCHBOARD_HTTP_PORT: String(PORT),
     SWITCHBOARD_TURN_ENABLED: 'false',
+    SWITCHBOARD_SFU_ENABLED: 'false',
     SWITCHBOARD_AUTH_KEYS: `${KEY}:${SECRET}`,
     SWITCHBOARD_LOG_LEVEL: 'warn',
     SWITCHBOARD_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'sb-bench-')),

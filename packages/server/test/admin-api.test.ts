@@ -20,6 +20,7 @@ before(async () => {
       auth: { keys: { [KEY]: SECRET } },
       http: { host: '127.0.0.1', port },
       turn: { listeningIps: ['127.0.0.1'], listeningPort: port + 1, threads: 0, staticAuthSecrets: ['turn-secret'] },
+      sfu: { listeningIp: '127.0.0.1', port: port + 2 },
       log: { level: 'silent' },
     },
   });
@@ -70,7 +71,7 @@ test('without an admin token: 401 or 403 with a code', async () => {
   assert.equal((await call('POST', '/rooms', scoped, { name: 'another' })).status, 403);
 });
 
-test('create, list, get; duplicates, bad bodies and topologies not built yet are refused', async () => {
+test('create, list, get; duplicates, bad bodies and topologies not served here (mcu) are refused', async () => {
   const t = await admin();
   const created = await call('POST', '/rooms', t, { name: 'standup', topology: 'mesh', maxParticipants: 4 });
   assert.equal(created.status, 201);
@@ -80,7 +81,8 @@ test('create, list, get; duplicates, bad bodies and topologies not built yet are
   const bad = await call('POST', '/rooms', t, { name: 'x', maxParticipants: 'many' });
   assert.equal(bad.status, 400);
   assert.match(bad.body.message, /maxParticipants/);
-  assert.equal((await call('POST', '/rooms', t, { name: 'big', topology: 'sfu' })).body.code, 'SB_ERR_TOPOLOGY_UNAVAILABLE');
+  assert.equal((await call('POST', '/rooms', t, { name: 'big', topology: 'sfu' })).status, 201);
+  assert.equal((await call('POST', '/rooms', t, { name: 'mixed', topology: 'mcu' })).body.code, 'SB_ERR_TOPOLOGY_UNAVAILABLE');
   const list = await call('GET', '/rooms', t);
   assert.ok(list.body.rooms.some((r: any) => r.name === 'standup'));
   const p = await participant('standup', 'amy');

@@ -44,6 +44,8 @@ test('serve runs STUN/TURN and HTTP with built-in defaults; /healthz and /metric
     SWITCHBOARD_TURN_LISTENING_IPS: '127.0.0.1',
     SWITCHBOARD_TURN_LISTENING_PORT: String(base + 1),
     SWITCHBOARD_TURN_THREADS: '0',
+    SWITCHBOARD_SFU_LISTENING_IP: '127.0.0.1',
+    SWITCHBOARD_SFU_PORT: String(base + 2),
     SWITCHBOARD_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'sb-state-')),
   };
   const { child, out } = await start(['serve'], env);

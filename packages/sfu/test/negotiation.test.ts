@@ -166,9 +166,13 @@ test('answerPublisherOffer: Chromium audio + video + data offer (sendrecv, FID g
   assert.deepEqual(getBundleGroups(noData), [['0', '1']]);
 });
 
-test('answerPublisherOffer: nothing usable is a NegotiationError; bad SDP an SdpError', () => {
+test('answerPublisherOffer: a data channel we do not take is rejected in a valid answer; no ICE credentials is a NegotiationError; bad SDP an SdpError', () => {
   const onlyData = AV_DATA.split(/(?=^m=)/m).filter((s, i) => i === 0 || s.startsWith('m=application')).join('');
-  assert.throws(() => answerPublisherOffer(onlyData, LOCAL, { dataChannels: false }), (e: unknown) => e instanceof NegotiationError && e.code === 'SB_ERR_SDP_UNSUPPORTED');
+  const neg = answerPublisherOffer(onlyData, LOCAL, { dataChannels: false });
+  assert.equal(parseSdp(neg.answer).media[0].port, 0);
+  assert.equal(neg.dataMid, undefined);
+  const noIce = onlyData.replace(/^a=ice-(ufrag|pwd):.*\r?\n/gm, '');
+  assert.throws(() => answerPublisherOffer(noIce, LOCAL, { dataChannels: false }), (e: unknown) => e instanceof NegotiationError && e.code === 'SB_ERR_SDP_UNSUPPORTED');
   assert.throws(() => answerPublisherOffer('v=0\r\nnonsense', LOCAL, { dataChannels: false }), (e: unknown) => (e as { code?: string }).code === 'SB_ERR_SDP_INVALID');
 });
 
