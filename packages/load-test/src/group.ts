@@ -101,7 +101,13 @@ export class LocalSubscriberGroup implements SubscriberGroup {
       subscribers: this.subs.map((s) => {
         const connected = s.error === undefined && s.session !== null;
         const receiving = connected && !Number.isNaN(s.peer.mediaAt);
-        return { identity: s.identity, connected, receiving, setupMs: receiving ? s.peer.mediaAt - s.peer.startedAt : NaN, connectMs: s.connectMs, error: s.error, streams: s.peer.counters() };
+        const streams = s.peer.counters();
+        let error = s.error;
+        if (connected && !receiving) {
+          const trace = (s.session as { trace?: string[] } | null)?.trace;
+          error = `connected but no media on every stream (streams ${streams.map((c) => `pt${c.payloadType}:${c.packets}`).join(',') || 'none'}, rtcp ${s.peer.rtcpPackets}, connection ${s.peer.connectionState}${trace ? `; ${trace.join(', ')}` : ''})`;
+        }
+        return { identity: s.identity, connected, receiving, setupMs: receiving ? s.peer.mediaAt - s.peer.startedAt : NaN, connectMs: s.connectMs, error, streams };
       }),
       latency,
       cpuUserUs: cpu.user,

@@ -204,8 +204,8 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<LoadReport> {
       for (const sub of s.subscribers) {
         const live = sub.streams.filter((st) => st.packets > 0).length;
         if (!sub.connected || !sub.receiving || live < expectStreams) {
-          const why = !sub.connected ? (sub.error ?? 'not connected') : !sub.receiving ? `connected but no media on ${expectStreams} streams` : `media on ${live}/${expectStreams} streams during the window`;
-          const key = why.replace(/lt-sub-\d+|\b\d{3,}\b/g, '#');
+          const why = !sub.connected ? (sub.error ?? 'not connected') : !sub.receiving ? (sub.error ?? `connected but no media on ${expectStreams} streams`) : `media on ${live}/${expectStreams} streams during the window`;
+          const key = sub.connected ? why : why.replace(/\S+-sub-\d+|\b\d{3,}\b/g, '#');
           errors.set(key, (errors.get(key) ?? 0) + 1);
           continue;
         }

@@ -38,6 +38,8 @@ export interface SignalSession {
   close(): void;
   /** Server errors seen after setup (code: message). */
   errors: string[];
+  /** What happened in the subscriber negotiation, for diagnostics (offers, answers, errors). */
+  trace?: string[];
 }
 
 /** `early` sees every message from the start (an offer can arrive in the same read as `joined`). */
@@ -100,8 +102,11 @@ export async function switchboardPublish(t: SwitchboardTarget, pub: PublisherPee
 }
 
 /** Joins with subscribe only, answers every subscriber offer, waits until the connection is up (media is checked later). */
-export async function switchboardSubscribe(t: SwitchboardTarget, sub: SubscriberPeer, identity: string, expectStreams: number, timeoutMs = 20_000): Promise<SignalSession> {
+export async function switchboardSubscribe(t: SwitchboardTarget, sub: SubscriberPeer, identity: string, expectStreams: number, timeoutMs = 20_000, holdRenegotiation = process.env.LT_HOLD_RENEGOTIATION === '1'): Promise<SignalSession> {
   const token = await switchboardToken(t, identity, 'subscriber');
+  const t0 = performance.now();
+  const trace: string[] = [];
+  let answered = 0;
   let queue: Promise<void> = Promise.resolve();
   let send: ((m: unknown) => void) | null = null;
   const offers: string[] = [];
@@ -112,8 +117,12 @@ export async function switchboardSubscribe(t: SwitchboardTarget, sub: Subscriber
     const out = send;
     queue = queue
       .then(async () => {
+        // option: answer a renegotiation only once the connection is up (works around a server race, see README)
+        if (holdRenegotiation && answered > 0) await sub.waitConnected(timeoutMs).catch(() => undefined);
         const answer = await sub.answer(sdp);
         out({ v: 1, type: 'answer', target: 'subscriber', sdp: answer });
+        answered++;
+        trace.push(`${Math.round(performance.now() - t0)}ms answer(${(answer.match(/^a=recvonly/gm) ?? []).length} recvonly)`);
       })
       .catch((err) => {
         errors.push(`answer: ${(err as Error).message}`);
@@ -123,10 +132,14 @@ export async function switchboardSubscribe(t: SwitchboardTarget, sub: Subscriber
   const { sock, session } = await join(t, token, (m, errors) => {
     errorsRef = errors;
     if (process.env.LT_DEBUG) console.error(`[${identity}] <- ${String(m.type)} ${String(m.target ?? '')}`);
+    if (m.type === 'error') trace.push(`${Math.round(performance.now() - t0)}ms error ${String(m.code)} ${String(m.message)}`);
     if (m.type !== 'offer' || m.target !== 'subscriber') return;
-    offers.push(String(m.sdp));
+    const sdp = String(m.sdp);
+    trace.push(`${Math.round(performance.now() - t0)}ms offer(v${/^o=\S+ \S+ (\d+)/m.exec(sdp)?.[1] ?? '?'}, ${(sdp.match(/^a=sendonly/gm) ?? []).length} sendonly/${(sdp.match(/^m=/gm) ?? []).length} m)`);
+    offers.push(sdp);
     answerNext(errors);
   });
+  session.trace = trace;
   send = (m) => sock.send(m);
   while (offers.length > 0) answerNext(errorsRef);
   try {

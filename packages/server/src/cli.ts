@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { roomCommand } from './room-command.js';
 import { tokenCommand } from './token-command.js';
+import { loadTestCommand } from './load-test-command.js';
 import { parseTurnArgs, TURN_HELP } from './turn-args.js';
 
 const HELP = `switchboard: WebRTC signaling, SFU, MCU, STUN and TURN in one server
@@ -15,6 +16,7 @@ Usage:
   switchboard turn [coturn options]     run only STUN/TURN (switchboard turn --help)
   switchboard token create --room R --identity I [--name N] [--ttl 1h] [--admin]
   switchboard room create|list|get|close|remove ...  (switchboard room --help)
+  switchboard load-test --url URL --room R --publishers P --subscribers S --duration T
   switchboard help | --version
 
 Environment: SWITCHBOARD_<SECTION>_<FIELD> overrides the config, e.g.
@@ -80,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'room':
         return await roomCommand(rest, process.env, (s) => process.stdout.write(s));
+      case 'load-test':
+        return await loadTestCommand(rest, process.env, (s) => process.stdout.write(s));
       case '--version':
       case 'version':
         process.stdout.write('switchboard 0.1.0\n');
