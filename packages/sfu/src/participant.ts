@@ -49,6 +49,8 @@ export class SfuParticipant {
   private offerVersion = 1;
   private offering = false;
   private needsOffer = false;
+  private subscriberAnswered = false;
+  private holdTimer: NodeJS.Timeout | null = null;
   /** The subscriber's available bandwidth from REMB (bps), 0 = unknown. */
   subscriberBps = 0;
   subscriberLossFraction = 0;
@@ -371,13 +373,33 @@ export class SfuParticipant {
     this.renegotiate();
   }
 
-  /** Sends a new subscriber offer, or remembers to once the current one is answered. */
+  /**
+   * Sends a new subscriber offer, or remembers to: while one is unanswered, and while the
+   * connection from the first answer is still coming up (a re-offer in the middle of the
+   * DTLS handshake made some clients (libdatachannel) never finish it). A timer sends it
+   * anyway if the connection takes long.
+   */
   renegotiate(): void {
     if (this.closed || this.subscriber === null) return;
-    if (this.offering) {
+    const settling = this.subscriberAnswered && this.subscriber.state !== 'connected';
+    if (this.offering || settling) {
       this.needsOffer = true;
+      if (settling && this.holdTimer === null) {
+        this.holdTimer = setTimeout(() => {
+          this.holdTimer = null;
+          if (this.needsOffer && !this.offering) this.sendOffer();
+        }, 3000);
+        this.holdTimer.unref();
+      }
       return;
     }
+    this.sendOffer();
+  }
+
+  private sendOffer(): void {
+    if (this.closed || this.subscriber === null) return;
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     this.offering = true;
     this.needsOffer = false;
     const sdp = buildSubscriberOffer(this.slots, this.localInfo(this.subscriber), ++this.offerVersion);
@@ -389,6 +411,7 @@ export class SfuParticipant {
     const { remote } = readSubscriberAnswer(sdp);
     this.subscriber.setRemoteParameters({ ufrag: remote.ufrag, fingerprint: remote.fingerprint, setup: remote.setup });
     this.offering = false;
+    this.subscriberAnswered = true;
     const now = Date.now();
     for (const c of this.consumers.values()) c.producer.requestKeyframe(c.targetLayer, now);
     if (this.needsOffer) this.renegotiate();
@@ -428,11 +451,13 @@ export class SfuParticipant {
 
   private onTransportState(which: 'publisher' | 'subscriber', s: TransportState): void {
     this.host.log('info', { sid: this.sid, transport: which, state: s }, 'transport state');
+    if (which === 'subscriber' && s === 'connected' && this.needsOffer) this.renegotiate();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
     for (const c of this.consumers.values()) c.close();
     this.consumers.clear();
     this.consumerBySsrc.clear();

@@ -85,6 +85,8 @@ export class Sfu implements RoomHost {
   private readonly roomOf = new Map<string, SfuRoom>();
   private timer: NodeJS.Timeout | null = null;
   private ticks = 0;
+  /** Totals of participants that left, so the counters never go down. */
+  private readonly retired = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, retransmits: 0, nacksReceived: 0, plisReceived: 0, layerSwitches: 0 };
   private readonly maxIncomingBitrate: number;
 
   constructor(
@@ -139,9 +141,29 @@ export class Sfu implements RoomHost {
     this.roomOf.set(participantSid, room);
   }
 
+  /** Adds a leaving participant's counts to the retired totals. */
+  private retire(p: SfuParticipant | undefined): void {
+    if (p === undefined) return;
+    const r = this.retired;
+    for (const t of [p.publisher, p.subscriber]) {
+      if (t === null) continue;
+      r.packetsIn += t.packetsIn;
+      r.bytesIn += t.bytesIn;
+      r.packetsOut += t.packetsOut;
+      r.bytesOut += t.bytesOut;
+    }
+    for (const k of p.consumers.values()) {
+      r.retransmits += k.retransmits;
+      r.nacksReceived += k.nacksReceived;
+      r.plisReceived += k.plisReceived;
+      r.layerSwitches += k.layerSwitches;
+    }
+  }
+
   leave(participantSid: string): void {
     const room = this.roomOf.get(participantSid);
     if (room === undefined) return;
+    this.retire(room.participants.get(participantSid));
     this.roomOf.delete(participantSid);
     room.leave(participantSid);
     if (room.participants.size === 0) {
@@ -153,7 +175,10 @@ export class Sfu implements RoomHost {
   closeRoom(roomSid: string): void {
     const room = this.rooms.get(roomSid);
     if (room === undefined) return;
-    for (const sid of room.participants.keys()) this.roomOf.delete(sid);
+    for (const [sid, p] of room.participants) {
+      this.retire(p);
+      this.roomOf.delete(sid);
+    }
     room.close();
     this.rooms.delete(roomSid);
   }
@@ -252,7 +277,7 @@ export class Sfu implements RoomHost {
 
   /** Totals for metrics (walks every room: call at scrape rate, not per packet). */
   counters(): SfuCounters {
-    const c: SfuCounters = { ...this.mux.stats(), rooms: this.rooms.size, participants: this.roomOf.size, transports: 0, producers: 0, consumers: 0, packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, retransmits: 0, nacksReceived: 0, plisReceived: 0, layerSwitches: 0 };
+    const c: SfuCounters = { ...this.mux.stats(), rooms: this.rooms.size, participants: this.roomOf.size, transports: 0, producers: 0, consumers: 0, ...this.retired };
     for (const room of this.rooms.values()) {
       for (const p of room.participants.values()) {
         for (const t of [p.publisher, p.subscriber]) {

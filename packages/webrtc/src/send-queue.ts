@@ -90,7 +90,7 @@ export class ThreadSendQueue implements SendQueue {
   private droppedHere = 0;
 
   constructor(srtp: SrtpTable, fd: number, opts: { buffers?: number; slots?: number; slotSize: number }) {
-    this.sender = new SrtpSender(srtp, fd, { buffers: opts.buffers ?? 8, slots: opts.slots ?? 512, slotSize: opts.slotSize });
+    this.sender = new SrtpSender(srtp, fd, { buffers: opts.buffers ?? 16, slots: opts.slots ?? 512, slotSize: opts.slotSize });
     this.slotSize = opts.slotSize;
     this.data = this.sender.data;
     this.buf = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
@@ -100,7 +100,8 @@ export class ThreadSendQueue implements SendQueue {
   slotOffset(): number {
     if (this.length === this.sender.slots) this.flush();
     if (this.cur < 0) {
-      this.cur = this.sender.acquire(0);
+      // every buffer is with the thread (a burst: a keyframe to many subscribers): wait for one
+      this.cur = this.sender.acquire(50);
       if (this.cur < 0) {
         this.droppedHere++;
         return -1;
@@ -124,8 +125,8 @@ export class ThreadSendQueue implements SendQueue {
     if (this.length === 0 || this.cur < 0) return;
     this.sender.submit(this.cur, this.length);
     this.length = 0;
-    // the next buffer; wait a little for the thread if all are taken (back-pressure)
-    this.cur = this.sender.acquire(20);
+    // the next buffer; wait for the thread if all are taken (back-pressure)
+    this.cur = this.sender.acquire(50);
   }
 
   sent(): number {

@@ -91,6 +91,8 @@ export class WebRtcTransport {
     }
     this.remote = p;
     this.ice.setRemoteUfrag(p.ufrag);
+    // DTLS may finish before the answer with the fingerprint arrives over signaling
+    if (this.dtls !== null && this.dtls.state === 'connected' && this.srtpId < 0 && this.state !== 'failed' && this.state !== 'closed') this.onDtlsConnected();
   }
 
   /** Called by the mux after a valid ICE check from ip4:port. */
@@ -153,8 +155,9 @@ export class WebRtcTransport {
 
   private onDtlsConnected(): void {
     const dtls = this.dtls!;
+    if (this.remote === null) return; // verified when the remote description arrives
     const remoteFp = dtls.remoteFingerprint();
-    const expected = this.remote?.fingerprint;
+    const expected = this.remote.fingerprint;
     if (expected === undefined || remoteFp === undefined || expected.algorithm.toLowerCase() !== 'sha-256' || remoteFp.toUpperCase() !== expected.value.toUpperCase()) {
       this.fail();
       return;
