@@ -1473,6 +1473,9 @@ typedef struct {
   pthread_cond_t freed;   // a buffer became free
   int running, stop;
   double sent, dropped, batches, busy_waits;
+  struct timespec submitted[SENDER_MAX_BUF];
+  // packets by time from submit to sendmmsg done: bucket i = [2^i, 2^(i+1)) microseconds
+  double lat_us[32];
 } sender_t;
 
 static void sender_send(sender_t* w, int32_t b) {
@@ -1534,6 +1537,12 @@ static void sender_send(sender_t* w, int32_t b) {
   w->dropped += m - done;
   w->sent += done;
   w->batches++;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double us = (double)(now.tv_sec - w->submitted[b].tv_sec) * 1e6 + (double)(now.tv_nsec - w->submitted[b].tv_nsec) / 1e3;
+  int bucket = 0;
+  while (bucket < 31 && us >= (double)(2u << bucket)) bucket++;
+  w->lat_us[bucket] += done;
 }
 
 static void* sender_main(void* arg) {
@@ -1661,6 +1670,7 @@ static napi_value js_sender_submit(napi_env env, napi_callback_info info) {
     return NULL;
   }
   w->counts[b] = n;
+  clock_gettime(CLOCK_MONOTONIC, &w->submitted[b]);
   __atomic_store_n(&w->state[b], 1, __ATOMIC_RELEASE);
   w->queue[(w->qhead + w->qlen) % SENDER_MAX_BUF] = b;
   w->qlen++;
@@ -1707,6 +1717,14 @@ static napi_value js_sender_stats(napi_env env, napi_callback_info info) {
   set_num(env, o, "batches", w->batches);
   set_num(env, o, "waits", w->busy_waits);
   set_num(env, o, "queued", w->qlen);
+  napi_value lat;
+  napi_create_array_with_length(env, 32, &lat);
+  for (uint32_t i = 0; i < 32; i++) {
+    napi_value v;
+    napi_create_double(env, w->lat_us[i], &v);
+    napi_set_element(env, lat, i, v);
+  }
+  napi_set_named_property(env, o, "latencyUs", lat);
   pthread_mutex_unlock(&w->mu);
   return o;
 }

@@ -380,6 +380,8 @@ export interface SrtpSenderStats {
   /** Times the JS thread had to wait for a free buffer. */
   waits: number;
   queued: number;
+  /** Packets by time from submit to sent: index i counts [2^i, 2^(i+1)) microseconds (i = 0: < 2 µs). */
+  latencyUs: number[];
 }
 
 /**

@@ -178,7 +178,7 @@ export class Switchboard {
     }
     const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate, sendThread: cfg.sendThread }, this.logger);
     const port = await backend.listen();
-    registerSfuMetrics(this.registry, () => backend.sfu.counters());
+    registerSfuMetrics(this.registry, () => backend.sfu.counters(), () => backend.sfu.forwardingLatency());
     this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
     return backend;
   }

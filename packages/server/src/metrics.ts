@@ -84,7 +84,25 @@ export function registerTurnMetrics(registry: Registry, read: () => TurnCounters
 }
 
 /** SFU gauges (now) and counters (since start), read from one snapshot per scrape. */
-export function registerSfuMetrics(registry: Registry, read: () => SfuCounters): void {
+export function registerSfuMetrics(registry: Registry, read: () => SfuCounters, latency?: () => { processing: { p50: number; p99: number }; send: { p50: number; p99: number } | null }): void {
+  if (latency) {
+    new Gauge({
+      name: 'switchboard_sfu_forward_latency_microseconds',
+      help: 'forwarding latency inside the server since start, by stage (processing: receive to queued; send: queued to sent) and quantile (upper edge of a power-of-2 bucket)',
+      labelNames: ['stage', 'quantile'],
+      registers: [registry],
+      collect() {
+        const l = latency();
+        this.reset();
+        this.set({ stage: 'processing', quantile: '0.5' }, l.processing.p50);
+        this.set({ stage: 'processing', quantile: '0.99' }, l.processing.p99);
+        if (l.send) {
+          this.set({ stage: 'send', quantile: '0.5' }, l.send.p50);
+          this.set({ stage: 'send', quantile: '0.99' }, l.send.p99);
+        }
+      },
+    });
+  }
   let snap = read();
   let at = 0;
   const current = () => {

@@ -301,6 +301,12 @@ export class Sfu implements RoomHost {
     return c;
   }
 
+  /** p50/p99 forwarding latency inside the server, µs (upper bucket edges, so rounded up to a power of 2). */
+  forwardingLatency(): { processing: { p50: number; p99: number }; send: { p50: number; p99: number } | null } {
+    const h = this.mux.latencyHistograms();
+    return { processing: quantiles(h.processingUs), send: h.sendUs === null ? null : quantiles(h.sendUs) };
+  }
+
   stats(): UdpMuxStats & { rooms: number; participants: number } {
     return { ...this.mux.stats(), rooms: this.rooms.size, participants: this.roomOf.size };
   }
@@ -312,4 +318,19 @@ export class Sfu implements RoomHost {
     this.roomOf.clear();
     this.mux.close();
   }
+}
+
+/** p50 and p99 of a log2-µs histogram, as the upper edge of the bucket they fall in. */
+function quantiles(buckets: number[]): { p50: number; p99: number } {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  const at = (q: number): number => {
+    if (total === 0) return 0;
+    let seen = 0;
+    for (let i = 0; i < buckets.length; i++) {
+      seen += buckets[i];
+      if (seen >= q * total) return 2 ** (i + 1);
+    }
+    return 2 ** buckets.length;
+  };
+  return { p50: at(0.5), p99: at(0.99) };
 }

@@ -23,6 +23,8 @@ export interface SendQueue {
   flush(): void;
   sent(): number;
   dropped(): number;
+  /** Packets by time from being queued to leaving (log2 µs buckets), when measured. */
+  sendLatencyUs(): number[] | null;
   close(): void;
 }
 
@@ -72,6 +74,10 @@ export class SyncSendQueue implements SendQueue {
 
   dropped(): number {
     return this.batch.stats().dropped_send;
+  }
+
+  sendLatencyUs(): number[] | null {
+    return null; // sent inside flush(), on the processing thread: part of the processing time
   }
 
   close(): void {
@@ -135,6 +141,10 @@ export class ThreadSendQueue implements SendQueue {
 
   dropped(): number {
     return this.sender.stats().dropped + this.droppedHere;
+  }
+
+  sendLatencyUs(): number[] | null {
+    return this.sender.stats().latencyUs;
   }
 
   close(): void {

@@ -16,6 +16,7 @@ import {
 import { Certificate, SrtpTable } from '@switchboard/dtls-srtp';
 import { StunWriter } from '@switchboard/stun';
 import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { CHECK_INVALID, CHECK_NOMINATED, parseStun, requestLocalUfrag } from './ice-lite.js';
 import { WebRtcTransport } from './transport.js';
 import { TcpMux } from './tcp-mux.js';
@@ -94,6 +95,9 @@ export class UdpMux implements TcpMuxHost {
   private droppedUnknown = 0;
   private closed = false;
   private tcpMux: TcpMux | null = null;
+  /** Packets queued so far, and packets by batch processing time (log2 µs buckets): receive callback start to queue handed over. */
+  private queuedTotal = 0;
+  private readonly processingUs = new Float64Array(32);
 
   constructor(
     private readonly opts: UdpMuxOptions,
@@ -183,6 +187,8 @@ export class UdpMux implements TcpMuxHost {
 
   private onBatch(count: number): void {
     this.inBatch = true;
+    const t0 = performance.now();
+    const queuedBefore = this.queuedTotal;
     const meta = this.recvMeta;
     const data = this.recvData;
     const ops = this.recvOps;
@@ -235,6 +241,23 @@ export class UdpMux implements TcpMuxHost {
     }
     this.inBatch = false;
     this.flush();
+    const forwarded = this.queuedTotal - queuedBefore;
+    if (forwarded > 0) {
+      const us = (performance.now() - t0) * 1000;
+      let b = 0;
+      while (b < 31 && us >= 2 << b) b++;
+      this.processingUs[b] += forwarded;
+    }
+  }
+
+  /**
+   * Forwarding latency inside the server, as packet counts in log2 µs buckets (index i counts
+   * [2^i, 2^(i+1)) µs): `processing` from the receive batch's callback to its packets being
+   * queued for sending (decrypt, forwarding logic, copies), `send` from queued to sent (encrypt
+   * and sendmmsg on the send thread; null when sending happens inside processing).
+   */
+  latencyHistograms(): { processingUs: number[]; sendUs: number[] | null } {
+    return { processingUs: Array.from(this.processingUs), sendUs: this.out?.sendLatencyUs() ?? null };
   }
 
   private onStun(buf: Uint8Array, ip4: number, port: number, known: WebRtcTransport | undefined): void {
@@ -288,6 +311,7 @@ export class UdpMux implements TcpMuxHost {
 
   private op(ip4: number, port: number, srtpId: number, len: number): void {
     this.out.push(ip4, port, srtpId, len);
+    this.queuedTotal++;
     if (!this.inBatch && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
