@@ -192,6 +192,41 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     await b.close();
   });
 
+  test('pause/resume (trackSettings) and unsubscribe/subscribe (subscription) one track', async () => {
+    const a = await join('sfu-subs', 'alice');
+    const b = await join('sfu-subs', 'bob');
+    const frames = async () => inboundVideo((await b.evaluate('window.sbInbound()')) as Inbound[]).reduce((n, x) => n + x.framesDecoded, 0);
+    await waitFor('bob decodes alice', frames, (f) => f > 30, 30_000);
+    const pub = (await b.evaluate(`window.sbVideoPub('alice')`)) as string;
+    const stalled = async (what: string) => {
+      // no more frames over 1.5 s (after letting what was in flight drain)
+      await new Promise((r) => setTimeout(r, 700));
+      const before = await frames();
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.ok((await frames()) - before <= 1, `${what}: frames still decoded`);
+    };
+    await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { disabled: true })`);
+    await stalled('paused');
+    const paused = await frames();
+    await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { disabled: false })`);
+    await waitFor('bob decodes alice again after resume', frames, (f) => f > paused + 20, 15_000);
+    await b.evaluate(`window.sbRoom.setSubscribed(${JSON.stringify(pub)}, false)`);
+    await stalled('unsubscribed');
+    let stats = await env.admin('GET', '/api/rooms/sfu-subs/stats');
+    const bobSid = (await b.evaluate('window.sbRoom.localParticipant.sid')) as string;
+    const bobStats = () => stats.json.participants.find((p: { sid: string }) => p.sid === bobSid) as { consumers: { trackSid: string }[] };
+    assert.ok(!bobStats().consumers.some((c) => c.trackSid === pub), 'the consumer is gone');
+    const count = ((await b.evaluate('window.sbState.subscribed')) as unknown[]).length;
+    await b.evaluate(`window.sbRoom.setSubscribed(${JSON.stringify(pub)}, true)`);
+    await waitFor('bob gets alice\'s video track again (a new m-section)', () => b.evaluate('window.sbState.subscribed.length') as Promise<number>, (n) => n > count, 15_000);
+    const unsubscribedAt = await frames();
+    await waitFor('and decodes it', frames, (f) => f > unsubscribedAt + 20, 15_000);
+    stats = await env.admin('GET', '/api/rooms/sfu-subs/stats');
+    assert.ok(bobStats().consumers.some((c) => c.trackSid === pub));
+    await a.close();
+    await b.close();
+  });
+
   test('active speakers: audio levels (RFC 6464) become activeSpeakers events in the room', async () => {
     const a = await join('sfu-speakers', 'alice');
     const b = await join('sfu-speakers', 'bob');

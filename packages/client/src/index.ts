@@ -537,7 +537,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     const p = this.participants.get(sid);
     if (!p) return;
     for (const pub of p.tracks.values()) {
-      if (pub.cid === streamId && (!pub.track || pub.track.readyState === 'ended')) {
+      if (pub.cid !== streamId || pub.kind !== track.kind) continue;
+      if (!pub.track || pub.track.readyState === 'ended') {
+        this.subscribe(p, pub, track);
+        return;
+      }
+      if (this.topology === 'sfu' && pub.track !== track) {
+        // SFU: a track subscribed again arrives on a new m-section; the old one is inactive
+        const old = pub.track;
+        pub.track = undefined;
+        this.emit('trackUnsubscribed', old, pub, p);
         this.subscribe(p, pub, track);
         return;
       }
