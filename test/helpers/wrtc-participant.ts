@@ -253,6 +253,9 @@ export class WrtcParticipant {
     } catch {
       return;
     }
+    // Decide the mode now: ws may deliver the server's first offer in the same tick as `joined`,
+    // before the awaiting code below the join request runs.
+    if (msg.type === 'joined') this.sfu = (msg.room as { topology: string }).topology === 'sfu';
     const replyTo = (msg.id ?? msg.replyTo) as number | undefined;
     if (typeof replyTo === 'number' && this.replies.has(replyTo)) {
       const r = this.replies.get(replyTo)!;

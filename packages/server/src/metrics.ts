@@ -13,35 +13,11 @@ export function createRegistry(): Registry {
 
 /** Registers the TURN metrics, read from `read()` at each scrape. */
 export function registerTurnMetrics(registry: Registry, read: () => TurnCounters): void {
-  let snap = read();
-  let at = 0;
-  // One snapshot per scrape: every metric below reads the same instant.
-  const current = () => {
-    const now = Date.now();
-    if (now - at > 50) {
-      snap = read();
-      at = now;
-    }
-    return snap;
-  };
-  const gauge = (name: string, help: string, pick: (c: TurnCounters) => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(current())); } });
+  const { gauge, counter, current } = snapshotMetrics(registry, read);
   gauge('switchboard_turn_allocations', 'TURN allocations now active', (c) => c.allocations);
   gauge('switchboard_turn_permissions', 'TURN permissions now installed', (c) => c.permissions);
   gauge('switchboard_turn_channels', 'TURN channels now bound', (c) => c.channels);
 
-  const counter = (name: string, help: string, label: string, values: Record<string, (c: TurnCounters) => number>) =>
-    new Counter({
-      name,
-      help,
-      labelNames: [label],
-      registers: [registry],
-      collect() {
-        const c = current();
-        this.reset();
-        for (const [v, pick] of Object.entries(values)) this.inc({ [label]: v }, pick(c));
-      },
-    });
   counter('switchboard_turn_relayed_packets_total', 'Packets relayed, by direction', 'direction', {
     to_peer: (c) => c.toPeerPackets,
     to_client: (c) => c.toClientPackets,
@@ -83,6 +59,38 @@ export function registerTurnMetrics(registry: Registry, read: () => TurnCounters
   });
 }
 
+/**
+ * Gauge and labelled-counter factories over one snapshot per scrape (every metric they make
+ * reads the same instant of `read()`).
+ */
+function snapshotMetrics<C>(registry: Registry, read: () => C) {
+  let snap = read();
+  let at = 0;
+  const current = () => {
+    const now = Date.now();
+    if (now - at > 50) {
+      snap = read();
+      at = now;
+    }
+    return snap;
+  };
+  const gauge = (name: string, help: string, pick: (c: C) => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(current())); } });
+  const counter = (name: string, help: string, label: string, values: Record<string, (c: C) => number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        const c = current();
+        this.reset();
+        for (const [v, pick] of Object.entries(values)) this.inc({ [label]: v }, pick(c));
+      },
+    });
+  return { gauge, counter, current };
+}
+
 /** SFU gauges (now) and counters (since start), read from one snapshot per scrape. */
 export function registerSfuMetrics(registry: Registry, read: () => SfuCounters, latency?: () => { processing: { p50: number; p99: number }; send: { p50: number; p99: number } | null }): void {
   if (latency) {
@@ -103,35 +111,12 @@ export function registerSfuMetrics(registry: Registry, read: () => SfuCounters, 
       },
     });
   }
-  let snap = read();
-  let at = 0;
-  const current = () => {
-    const now = Date.now();
-    if (now - at > 50) {
-      snap = read();
-      at = now;
-    }
-    return snap;
-  };
-  const gauge = (name: string, help: string, pick: (c: SfuCounters) => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(pick(current())); } });
+  const { gauge, counter } = snapshotMetrics(registry, read);
   gauge('switchboard_sfu_rooms', 'SFU rooms with media state', (c) => c.rooms);
   gauge('switchboard_sfu_participants', 'participants in SFU rooms', (c) => c.participants);
   gauge('switchboard_sfu_transports', 'WebRTC transports (publisher + subscriber connections)', (c) => c.transports);
   gauge('switchboard_sfu_producers', 'published tracks being received', (c) => c.producers);
   gauge('switchboard_sfu_consumers', 'tracks being forwarded to subscribers', (c) => c.consumers);
-  const counter = (name: string, help: string, label: string, values: Record<string, (c: SfuCounters) => number>) =>
-    new Counter({
-      name,
-      help,
-      labelNames: [label],
-      registers: [registry],
-      collect() {
-        const c = current();
-        this.reset();
-        for (const [k, f] of Object.entries(values)) this.inc({ [label]: k }, f(c));
-      },
-    });
   counter('switchboard_sfu_packets_total', 'RTP/RTCP packets by direction (in: from clients, out: to clients)', 'direction', { in: (c) => c.packetsIn, out: (c) => c.packetsOut });
   counter('switchboard_sfu_bytes_total', 'RTP/RTCP bytes by direction', 'direction', { in: (c) => c.bytesIn, out: (c) => c.bytesOut });
   counter('switchboard_sfu_rtcp_feedback_total', 'feedback from subscribers and what it caused', 'kind', { nack: (c) => c.nacksReceived, pli: (c) => c.plisReceived, retransmit: (c) => c.retransmits, layer_switch: (c) => c.layerSwitches });

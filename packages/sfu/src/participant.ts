@@ -218,12 +218,7 @@ export class SfuParticipant {
   }
 
   private onPublisherRtcp(buf: Uint8Array, off: number, len: number): void {
-    let packets: RtcpPacket[];
-    try {
-      packets = parseRtcp(buf, off, len);
-    } catch {
-      return;
-    }
+    const packets = tryParseRtcp(buf, off, len);
     const now = Date.now();
     for (const p of packets) {
       if (p.type === 'sr') {
@@ -418,12 +413,7 @@ export class SfuParticipant {
   }
 
   private onSubscriberRtcp(buf: Uint8Array, off: number, len: number): void {
-    let packets: RtcpPacket[];
-    try {
-      packets = parseRtcp(buf, off, len);
-    } catch {
-      return;
-    }
+    const packets = tryParseRtcp(buf, off, len);
     const now = Date.now();
     for (const p of packets) {
       switch (p.type) {
@@ -466,6 +456,15 @@ export class SfuParticipant {
     this.sctp = null;
     this.publisher?.close();
     this.subscriber?.close();
+  }
+}
+
+/** A compound RTCP packet's parts; malformed ones (authenticated, so a buggy peer) are ignored. */
+function tryParseRtcp(buf: Uint8Array, off: number, len: number): RtcpPacket[] {
+  try {
+    return parseRtcp(buf, off, len);
+  } catch {
+    return [];
   }
 }
 
