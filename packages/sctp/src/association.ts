@@ -47,6 +47,8 @@ import type { DataChunk, InitChunk, Packet, RawChunk, SackChunk } from './wire.j
 // ---- constants ----
 /** Whole SCTP packet budget (fits one DTLS record over a 1280-byte IPv6 path). */
 export const MTU = 1200;
+/** At most this much of an unrecognized chunk is echoed back in an ERROR chunk. */
+const UNRECOGNIZED_REPORT_MAX = 256;
 const MAX_PAYLOAD = MTU - COMMON_HEADER_LENGTH - DATA_HEADER_LENGTH;
 const RTO_INITIAL = 1000;
 const RTO_MIN = 200;
@@ -709,7 +711,9 @@ export class SctpAssociation {
         const action = c.type >> 6;
         if ((action === 1 || action === 3) && this.peerTag !== 0) {
           const raw = encodeChunk(c.type, c.flags, c.value);
-          this.control.push(encodeChunk(ChunkType.ERROR, 0, encodeCause(6, raw.subarray(0, 4 + c.value.length))));
+          // the chunk is reported (cause 6), cut so that the ERROR chunk fits a packet with others
+          const report = Math.min(4 + c.value.length, UNRECOGNIZED_REPORT_MAX);
+          this.control.push(encodeChunk(ChunkType.ERROR, 0, encodeCause(6, raw.subarray(0, report))));
         }
         if (action === 0 || action === 1) return 'stop';
         return;
