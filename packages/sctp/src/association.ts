@@ -49,6 +49,18 @@ import type { DataChunk, InitChunk, Packet, RawChunk, SackChunk } from './wire.j
 export const MTU = 1200;
 /** At most this much of an unrecognized chunk is echoed back in an ERROR chunk. */
 const UNRECOGNIZED_REPORT_MAX = 256;
+
+/** The leading items whose total length stays within max bytes. */
+function capTotal(items: Uint8Array[], max: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let total = 0;
+  for (const it of items) {
+    if (total + it.length > max) break;
+    out.push(it);
+    total += it.length;
+  }
+  return out;
+}
 const MAX_PAYLOAD = MTU - COMMON_HEADER_LENGTH - DATA_HEADER_LENGTH;
 const RTO_INITIAL = 1000;
 const RTO_MIN = 200;
@@ -741,7 +753,8 @@ export class SctpAssociation {
       forwardTsn: true,
       reconfig: true,
       cookie,
-      unrecognized: init.unrecognized,
+      // reported unrecognized parameters are capped so the INIT-ACK still fits one packet
+      unrecognized: capTotal(init.unrecognized, UNRECOGNIZED_REPORT_MAX),
     });
     this.transmitRaw(init.initiateTag, [ack]);
   }
