@@ -47,6 +47,9 @@ export interface ConsumerParameters {
 }
 
 const SENT_RING = 1024;
+/** A NACK makes at most this many retransmissions (a bigger one is an attack or a reset). */
+const MAX_RESENDS_PER_NACK = 64;
+const RESEND_GAP_MS = 50;
 const vp8 = (): Vp8Descriptor => ({ pictureId: -1, pictureIdBits: 0, tl0PicIdx: -1, tid: -1, layerSync: false, keyIdx: -1, headerLength: 0 });
 const scratch = new Uint8Array(2048);
 
@@ -78,6 +81,8 @@ export class Consumer {
   private readonly sentTs = new Float64Array(SENT_RING);
   private readonly sentPid = new Int32Array(SENT_RING);
   private readonly sentTl0 = new Int32Array(SENT_RING);
+  /** When each ring entry was last retransmitted (a NACK storm resends a packet at most every RESEND_GAP_MS). */
+  private readonly resentAt = new Float64Array(SENT_RING);
   /** Whether any extension id needs rewriting (usually not: Chromium's ids are ours). */
   private readonly remapExtensions: boolean;
   /** The source sequence number the current layer was anchored on: older packets of it are dropped. */
@@ -149,6 +154,7 @@ export class Consumer {
     this.rewriter.sent(outSeq, outTs, nowMs);
     const r = outSeq & (SENT_RING - 1);
     this.sentOutSeq[r] = outSeq;
+    this.resentAt[r] = 0;
     this.sentInSeq[r] = inSeq;
     this.sentLayer[r] = layer;
     this.sentTs[r] = outTs;
@@ -180,14 +186,18 @@ export class Consumer {
   onNack(seqs: readonly number[], nowMs: number): void {
     this.nacksReceived++;
     const cache = this.producer.layers;
+    let budget = MAX_RESENDS_PER_NACK;
     for (const outSeq of seqs) {
       const r = outSeq & (SENT_RING - 1);
       if (this.sentOutSeq[r] !== outSeq) continue;
+      if (nowMs - this.resentAt[r] < RESEND_GAP_MS) continue;
       const layer = cache[this.sentLayer[r]];
       if (layer === undefined || layer.cache === null) continue;
       const at = layer.cache.find(this.sentInSeq[r], nowMs);
       if (at < 0) continue;
       const len = layer.cache.lengthAt(at);
+      if (budget-- <= 0) break;
+      this.resentAt[r] = nowMs;
       this.resend(layer.cache.data, at, len, outSeq, this.sentTs[r], this.sentPid[r], this.sentTl0[r], nowMs);
     }
   }

@@ -71,6 +71,8 @@ export class NegotiationError extends Error {
   readonly code = 'SB_ERR_SDP_UNSUPPORTED';
 }
 
+const MAX_SIMULCAST_LAYERS = 3;
+
 let sessionCounter = Math.floor(Math.random() * 1e9);
 
 function sessionHeader(bundle: string[], lite = true): SessionDescription {
@@ -220,7 +222,8 @@ function answerMedia(offer: SessionDescription, m: MediaDescription, mid: string
   const sim = getSimulcast(m);
   const rids: string[] = [];
   if (kind === 'video' && sim?.send !== undefined && extensions.rid >= 0) {
-    for (const alternatives of sim.send) if (alternatives.length > 0) rids.push(alternatives[0].rid);
+    // at most 3 layers (what the SDK sends; more would only cost memory: a cache per layer)
+    for (const alternatives of sim.send) if (alternatives.length > 0 && rids.length < MAX_SIMULCAST_LAYERS) rids.push(alternatives[0].rid);
     const declared = new Set(getRids(m).filter((r) => r.direction === 'send').map((r) => r.id));
     for (const r of rids) if (declared.has(r)) attrs.push({ name: 'rid', value: `${r} recv` });
     attrs.push({ name: 'simulcast', value: `recv ${rids.join(';')}` });

@@ -208,6 +208,9 @@ export class SfuParticipant {
       }
       const layer = rid === undefined ? producer.layers[0] : producer.layers.find((l) => l.rid === rid);
       if (layer === undefined) return undefined;
+      // a layer has one SSRC (and one RTX SSRC): a new one replaces the old mapping, so the map stays bounded
+      const old = rtx ? layer.rtxSsrc : layer.ssrc;
+      if (old !== 0) this.bySsrc.delete(old);
       if (rtx) layer.rtxSsrc = ssrc;
       else layer.ssrc = ssrc;
       const e = { producer, layer, rtx };

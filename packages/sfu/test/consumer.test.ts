@@ -360,12 +360,28 @@ test('NACK: resends exactly the requested packets as RTX, across a layer switch 
   const rtxSeqs = sender.sent.map((s) => seqOf(s.bytes));
   assert.equal(rtxSeqs[1], (rtxSeqs[0] + 1) & 0xffff);
   assert.equal(rtxSeqs[2], (rtxSeqs[1] + 1) & 0xffff);
-  // again: same packets, next RTX seqs
+  // asked again at once: not resent (at most every 50 ms); later: resent with the next RTX seq
   sender.clear();
-  consumer.onNack([seqs[0]], nowMs);
+  consumer.onNack([seqs[0]], nowMs + 10);
+  assert.equal(sender.sent.length, 0);
+  consumer.onNack([seqs[0]], nowMs + 60);
   assert.equal(sender.sent.length, 1);
   assert.equal(seqOf(sender.sent[0].bytes), (rtxSeqs[2] + 1) & 0xffff);
   assertRtxOf(sender.sent[0].bytes, picks[0].out);
+});
+
+test('NACK storms: one NACK resends at most 64 packets', () => {
+  const { producer } = makeVideoProducer(1);
+  const { consumer, sender } = makeConsumer(producer);
+  const rec = recordSimulcast({ frames: 60, layers: 1, packetsPerFrame: [3] });
+  const fw = feed(producer, sender, rec);
+  sender.clear();
+  consumer.onNack(
+    fw.map((f) => seqOf(f.out)),
+    rec[rec.length - 1].atMs,
+  );
+  assert.ok(fw.length > 100);
+  assert.equal(sender.sent.length, 64);
 });
 
 test('NACK without RTX negotiated: plain retransmissions identical to what was sent', () => {
