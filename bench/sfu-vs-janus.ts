@@ -8,7 +8,7 @@
 //
 // See packages/load-test/README.md ("Benchmark") for what is measured and how to read the table.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,13 +16,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { runLoadTest, type LoadReport } from '@switchboard/load-test';
+import { NETNS_MARK, reexecInNetns } from './lib/netns.js';
 import { installCleanup, liveChildren, programPid, sleep, startChild, stopChild, type Child } from './lib/children.js';
 import { processUserSys, snmpDelta, ticksPerSecond, udpSnmp, type UdpSnmp } from './lib/procfs.js';
 import { table } from './lib/report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..');
-const NETNS_MARK = 'SWITCHBOARD_BENCH_IN_NETNS';
 const API_KEY = 'bench';
 const API_SECRET = 'bench-secret-0123456789abcdef';
 /** Janus skips loopback interfaces when gathering: a veth in the namespace carries this address. */
@@ -99,21 +99,6 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 
 // ---- network namespace ----------------------------------------------------------------
 
-/** Re-runs this script inside `unshare -n` with lo up; returns false if that is not possible. */
-async function reexecInNetns(): Promise<boolean> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = spawnSync('unshare', ['-n', '--', 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
-  if (probe.status !== 0) return false;
-  const script = 'ip link set lo up && exec "$@"';
-  const child = spawn('unshare', ['-n', '--', 'sh', '-c', script, 'sh', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, [NETNS_MARK]: '1' },
-  });
-  process.on('SIGINT', () => {});
-  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
-  const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 + (os.constants.signals[s] ?? 1) : 1))));
-  process.exit(code);
-}
 
 /** In the private namespace: a veth pair carrying 127.0.0.2 (lab notes: Janus skips loopback interfaces). */
 function addJanusVeth(): string {
@@ -393,7 +378,7 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   let netnsNote: string;
   if (process.env[NETNS_MARK] === '1') netnsNote = 'private network namespace (unshare -n)';
-  else if (opts.netns && (await reexecInNetns())) return;
+  else if (opts.netns && (await reexecInNetns(fileURLToPath(import.meta.url)))) return;
   else {
     netnsNote = opts.netns ? 'host network (not root or unshare -n failed)' : 'host network (--no-netns)';
     log('notice: not in a private network namespace; Janus needs 127.0.0.2 on a non-loopback interface to be reachable.');

@@ -5,12 +5,13 @@
 //
 // See bench/README.md for what is measured, the options and how to read the table.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { NETNS_MARK, reexecInNetns } from './lib/netns.js';
 import { installCleanup, killAllNow, liveChildren, sleep } from './lib/children.js';
 import { fmtInt, RUN_HEADERS, RUN_LEGEND, runRow, table, type RunRecord } from './lib/report.js';
 import { errorLine, startPeer, startServer, type RunningPeer, type RunningServer, type ServerKind } from './lib/servers.js';
@@ -18,7 +19,6 @@ import { MODE_LABEL, offeredRate, runUclient, uclientArgs, type Load, type Mode 
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..');
-const NETNS_MARK = 'SWITCHBOARD_BENCH_IN_NETNS';
 
 // ---- options ------------------------------------------------------------------------
 
@@ -176,22 +176,6 @@ function rateToLoad(rate: number, mode: Mode, sendSeconds: number, length: numbe
 
 // ---- network namespace ----------------------------------------------------------------
 
-/** Re-runs this script inside `unshare -n` with lo up; returns false if that is not possible. */
-async function reexecInNetns(): Promise<boolean> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = spawnSync('unshare', ['-n', '--', 'ip', 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
-  if (probe.status !== 0) return false;
-  const script = 'ip link set lo up && exec "$@"';
-  const child = spawn('unshare', ['-n', '--', 'sh', '-c', script, 'sh', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, [NETNS_MARK]: '1' },
-  });
-  // Ctrl-C reaches the child too (same terminal process group); SIGTERM/SIGHUP are passed on.
-  process.on('SIGINT', () => {});
-  for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
-  const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 + (os.constants.signals[s] ?? 1) : 1))));
-  process.exit(code);
-}
 
 // ---- helpers --------------------------------------------------------------------------
 
@@ -338,7 +322,7 @@ async function main(): Promise<void> {
   let netnsNote: string;
   if (process.env[NETNS_MARK] === '1') {
     netnsNote = 'private network namespace (unshare -n, loopback only)';
-  } else if (opts.netns && (await reexecInNetns())) {
+  } else if (opts.netns && (await reexecInNetns(fileURLToPath(import.meta.url)))) {
     return; // not reached: reexecInNetns exits with the child's status
   } else {
     netnsNote = opts.netns ? 'host network (not root or unshare -n failed)' : 'host network (--no-netns)';
