@@ -143,21 +143,7 @@ export class Sfu implements RoomHost {
 
   /** Adds a leaving participant's counts to the retired totals. */
   private retire(p: SfuParticipant | undefined): void {
-    if (p === undefined) return;
-    const r = this.retired;
-    for (const t of [p.publisher, p.subscriber]) {
-      if (t === null) continue;
-      r.packetsIn += t.packetsIn;
-      r.bytesIn += t.bytesIn;
-      r.packetsOut += t.packetsOut;
-      r.bytesOut += t.bytesOut;
-    }
-    for (const k of p.consumers.values()) {
-      r.retransmits += k.retransmits;
-      r.nacksReceived += k.nacksReceived;
-      r.plisReceived += k.plisReceived;
-      r.layerSwitches += k.layerSwitches;
-    }
+    if (p !== undefined) addTraffic(this.retired, p);
   }
 
   leave(participantSid: string): void {
@@ -280,22 +266,10 @@ export class Sfu implements RoomHost {
     const c: SfuCounters = { ...this.mux.stats(), rooms: this.rooms.size, participants: this.roomOf.size, transports: 0, producers: 0, consumers: 0, ...this.retired };
     for (const room of this.rooms.values()) {
       for (const p of room.participants.values()) {
-        for (const t of [p.publisher, p.subscriber]) {
-          if (t === null) continue;
-          c.transports++;
-          c.packetsIn += t.packetsIn;
-          c.bytesIn += t.bytesIn;
-          c.packetsOut += t.packetsOut;
-          c.bytesOut += t.bytesOut;
-        }
+        c.transports += (p.publisher === null ? 0 : 1) + (p.subscriber === null ? 0 : 1);
         c.producers += p.producers.size;
         c.consumers += p.consumers.size;
-        for (const k of p.consumers.values()) {
-          c.retransmits += k.retransmits;
-          c.nacksReceived += k.nacksReceived;
-          c.plisReceived += k.plisReceived;
-          c.layerSwitches += k.layerSwitches;
-        }
+        addTraffic(c, p);
       }
     }
     return c;
@@ -333,4 +307,23 @@ function quantiles(buckets: number[]): { p50: number; p99: number } {
     return 2 ** buckets.length;
   };
   return { p50: at(0.5), p99: at(0.99) };
+}
+
+type TrafficTotals = Pick<SfuCounters, 'packetsIn' | 'bytesIn' | 'packetsOut' | 'bytesOut' | 'retransmits' | 'nacksReceived' | 'plisReceived' | 'layerSwitches'>;
+
+/** Adds a participant's transport traffic and consumer feedback counts to `t`. */
+function addTraffic(t: TrafficTotals, p: SfuParticipant): void {
+  for (const x of [p.publisher, p.subscriber]) {
+    if (x === null) continue;
+    t.packetsIn += x.packetsIn;
+    t.bytesIn += x.bytesIn;
+    t.packetsOut += x.packetsOut;
+    t.bytesOut += x.bytesOut;
+  }
+  for (const k of p.consumers.values()) {
+    t.retransmits += k.retransmits;
+    t.nacksReceived += k.nacksReceived;
+    t.plisReceived += k.plisReceived;
+    t.layerSwitches += k.layerSwitches;
+  }
 }
