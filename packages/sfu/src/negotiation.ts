@@ -5,7 +5,6 @@
 // ICE-lite, one BUNDLE group, rtcp-mux, our host candidates.
 import {
   SdpError,
-  getBundleGroups,
   getCodecs,
   getDirection,
   getExtMaps,
@@ -337,7 +336,6 @@ export function readSubscriberAnswer(answerSdp: string): { remote: RemoteTranspo
     accepted.add(mid);
   }
   if (remote === undefined) throw new NegotiationError('the answer accepts nothing');
-  void getBundleGroups;
   return { remote, accepted };
 }
 

@@ -503,4 +503,3 @@ function randomSsrc(): number {
   return (Math.floor(Math.random() * 0xfffffff0) + 1) >>> 0;
 }
 
-void writeSenderReport;

@@ -4,6 +4,7 @@
 // the offset, the caller rewrites headers in place, commitSend queues it) so a forwarded
 // packet is copied once and protected in the mux's batch.
 import { DtlsSession } from '@switchboard/dtls-srtp';
+import { intToIp4 } from '@switchboard/netio';
 import type { Certificate } from '@switchboard/dtls-srtp';
 import { IceLite } from './ice-lite.js';
 import type { UdpMux } from './udp-mux.js';
@@ -86,9 +87,7 @@ export class WebRtcTransport {
 
   /** From the remote description: ICE ufrag, DTLS fingerprint and setup role. */
   setRemoteParameters(p: RemoteDtlsParameters): void {
-    if (this.remote !== null && this.remote.ufrag !== p.ufrag && this.state === 'connected') {
-      // An ICE restart: keep DTLS, accept checks with the new ufrag.
-    }
+    // (a new ufrag is an ICE restart: DTLS and SRTP stay, checks with the new ufrag are accepted)
     this.remote = p;
     this.ice.setRemoteUfrag(p.ufrag);
     // DTLS may finish before the answer with the fingerprint arrives over signaling
@@ -209,7 +208,7 @@ export class WebRtcTransport {
   stats(): TransportStats {
     return {
       state: this.state,
-      selectedAddress: this.tcp !== null ? `tcp:${this.tcp.remote}` : this.hasAddress ? `${(this.ip4 >>> 24) & 255}.${(this.ip4 >>> 16) & 255}.${(this.ip4 >>> 8) & 255}.${this.ip4 & 255}:${this.port}` : null,
+      selectedAddress: this.tcp !== null ? `tcp:${this.tcp.remote}` : this.hasAddress ? `${intToIp4(this.ip4)}:${this.port}` : null,
       packetsIn: this.packetsIn,
       bytesIn: this.bytesIn,
       packetsOut: this.packetsOut,

@@ -8,7 +8,6 @@
 import {
   UdpBatch,
   intToIp4,
-  ip4ToInt,
   localPort,
   openUdp4,
   setSocketBuffers,
@@ -431,4 +430,3 @@ export class UdpMux implements TcpMuxHost {
   }
 }
 
-export { ip4ToInt, intToIp4 };
