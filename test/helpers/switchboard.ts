@@ -27,13 +27,23 @@ export interface ServeWithBrowser {
   stop(): Promise<void>;
 }
 
-/** `env`: extra SWITCHBOARD_* settings (e.g. the default room topology). */
-export async function startServeWithBrowser(env: Record<string, string> = {}): Promise<ServeWithBrowser> {
-  const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs'], { cwd: ROOT, timeoutMs: 90_000 });
-  assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
-  const [httpPort, turnPort] = [await freePort(), await freePort()];
-  const stateDir = mkdtempSync(join(tmpdir(), 'sb-browser-'));
-  const sfuPort = await freePort();
+export interface Serve {
+  server: ManagedProcess;
+  httpPort: number;
+  sfuPort: number;
+  stateDir: string;
+}
+
+/**
+ * The built `switchboard serve` on fresh loopback ports (HTTP, TURN, SFU), dev mode with its own
+ * state directory. `env`: extra SWITCHBOARD_* settings (e.g. the default room topology); `build`:
+ * what to build first (the server, and for browser tests the client and SDK bundle).
+ */
+export async function startServe(env: Record<string, string> = {}, build = 'npx tsc -b packages/server'): Promise<Serve> {
+  const built = await runToCompletion('bash', ['-c', build], { cwd: ROOT, timeoutMs: 120_000 });
+  assert.equal(built.code, 0, `build failed:\n${built.stdout}\n${built.stderr}`);
+  const [httpPort, turnPort, sfuPort] = [await freePort(), await freePort(), await freePort()];
+  const stateDir = mkdtempSync(join(tmpdir(), 'sb-serve-'));
   const server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
     cwd: ROOT,
     name: 'switchboard',
@@ -53,6 +63,12 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
     readyPattern: /"msg":"http listening"/,
     timeoutMs: 20_000,
   });
+  return { server, httpPort, sfuPort, stateDir };
+}
+
+/** `env`: extra SWITCHBOARD_* settings (e.g. the default room topology). */
+export async function startServeWithBrowser(env: Record<string, string> = {}): Promise<ServeWithBrowser> {
+  const { server, httpPort, sfuPort, stateDir } = await startServe(env, 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs');
   const base = `http://127.0.0.1:${httpPort}/`;
   const browser = await launchBrowser();
   return {

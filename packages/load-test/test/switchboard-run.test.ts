@@ -2,13 +2,11 @@
 // Real network: run inside `unshare -n bash -c 'ip link set lo up; ...'` (the suite does).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, runToCompletion, startProcess, stopAllProcesses, type ManagedProcess } from '../../../test/helpers/processes.js';
+import { rmSync } from 'node:fs';
+import { stopAllProcesses, type ManagedProcess } from '../../../test/helpers/processes.js';
+import { startServe } from '../../../test/helpers/switchboard.js';
 import { loadMedia, runLoadTest, shutdownLoadGenerator } from '../src/index.js';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
 const KEY = 'loadtest';
 const SECRET = 'load-test-secret-0123456789';
 let server: ManagedProcess;
@@ -16,27 +14,12 @@ let base: string;
 let stateDir: string;
 
 before(async () => {
-  const build = await runToCompletion('bash', ['-c', 'npx tsc -b packages/server'], { cwd: ROOT, timeoutMs: 120_000 });
-  assert.equal(build.code, 0, `build failed:\n${build.stdout}\n${build.stderr}`);
-  const httpPort = await freePort();
-  stateDir = mkdtempSync(join(tmpdir(), 'sb-load-test-'));
-  server = await startProcess('node', ['bin/switchboard.js', 'serve'], {
-    cwd: ROOT,
-    name: 'switchboard',
-    env: {
-      ...process.env,
-      SWITCHBOARD_HTTP_HOST: '127.0.0.1',
-      SWITCHBOARD_HTTP_PORT: String(httpPort),
-      SWITCHBOARD_TURN_ENABLED: 'false',
-      SWITCHBOARD_STATE_DIR: stateDir,
-      SWITCHBOARD_SFU_LISTENING_IP: '127.0.0.1',
-      SWITCHBOARD_SFU_PORT: String(await freePort()),
-      SWITCHBOARD_AUTH_KEYS: `${KEY}:${SECRET}`,
-      SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'sfu',
-    },
-    readyPattern: /"msg":"http listening"/,
-    timeoutMs: 20_000,
-  });
+  let httpPort: number;
+  ({ server, httpPort, stateDir } = await startServe({
+    SWITCHBOARD_TURN_ENABLED: 'false',
+    SWITCHBOARD_AUTH_KEYS: `${KEY}:${SECRET}`,
+    SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'sfu',
+  }));
   base = `http://127.0.0.1:${httpPort}`;
 });
 
