@@ -2,6 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  decodeDataFrame,
+  encodeDataFrame,
   CLIENT_MESSAGE_TYPES,
   ERROR_CODE_LIST,
   ErrorCodes,
@@ -424,5 +426,36 @@ describe('fuzz: generated valid messages parse', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('data frames (SFU data channels)', () => {
+  test('round trip: header and payload', () => {
+    const payload = new Uint8Array([0, 1, 2, 255]);
+    const f = decodeDataFrame(encodeDataFrame({ topic: 'chat', to: ['PA_a', 'PA_b'] }, payload));
+    assert.deepEqual(f?.header, { topic: 'chat', to: ['PA_a', 'PA_b'] });
+    assert.deepEqual(f?.payload, payload);
+    assert.deepEqual(decodeDataFrame(encodeDataFrame({ from: 'PA_x' }, new Uint8Array()))?.header, { from: 'PA_x' });
+  });
+  test('bad frames decode to null; over-long or wrongly typed fields are dropped or refused', () => {
+    const enc = new TextEncoder();
+    const frame = (json: string, magic = 0x53, version = 1) => {
+      const h = enc.encode(json);
+      return new Uint8Array([magic, version, h.length >> 8, h.length & 255, ...h, 9]);
+    };
+    assert.equal(decodeDataFrame(new Uint8Array([0x53, 1, 0])), null);
+    assert.equal(decodeDataFrame(frame('{}', 0x54)), null);
+    assert.equal(decodeDataFrame(frame('{}', 0x53, 2)), null);
+    assert.equal(decodeDataFrame(frame('not json')), null);
+    assert.equal(decodeDataFrame(frame('[1]')), null);
+    assert.equal(decodeDataFrame(frame('{"to":"PA_a"}'))?.header.to, undefined);
+    assert.equal(decodeDataFrame(frame(JSON.stringify({ to: Array(101).fill('x') }))), null);
+    assert.equal(decodeDataFrame(frame(JSON.stringify({ topic: 'x'.repeat(200), from: 7 })))?.header.topic, undefined);
+    const truncated = frame('{"topic":"t"}').subarray(0, 8);
+    assert.equal(decodeDataFrame(truncated), null);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+      const r = decodeDataFrame(b);
+      assert.ok(r === null || typeof r.header === 'object');
+    }));
   });
 });

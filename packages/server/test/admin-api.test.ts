@@ -89,6 +89,11 @@ test('create, list, get; duplicates, bad bodies and topologies not served here (
   const one = await call('GET', '/rooms/standup', t);
   assert.deepEqual(one.body.participants.map((x: any) => x.identity), ['amy']);
   assert.equal((await call('GET', '/rooms/nope', t)).status, 404);
+  assert.equal((await call('GET', '/rooms/nope/stats', t)).status, 404);
+  assert.equal((await call('GET', '/rooms/standup/stats')).status, 401);
+  const st = await call('GET', '/rooms/standup/stats', t);
+  assert.equal(st.status, 200);
+  assert.deepEqual(st.body.participants, [], 'a mesh room has no server-side media stats');
   p.ws.close();
 });
 

@@ -123,6 +123,12 @@ test('bad flags and bad config exit 2 with a message naming the problem', () => 
   r = run(['serve'], { SWITCHBOARD_HTTP_PORT: '99999' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /http\.port/);
+  r = run(['load-test', '--subscribers', 'many']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--subscribers must be an integer/);
+  r = run(['load-test', '--target', 'mediasoup']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--target must be switchboard or janus/);
   r = run(['frobnicate']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown command/);
