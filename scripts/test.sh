@@ -2,7 +2,8 @@
 # Switchboard's test command (`npm test`). On a fresh Debian machine it installs what
 # the tests need, builds, and runs every test inside a private network namespace:
 #
-#   1. apt: chromium, coturn, iproute2 (only if chromium or turnutils_uclient or ip is missing; needs root)
+#   1. apt: chromium, coturn, iproute2, nftables, ffmpeg (MCU codecs, ffprobe), janus (MCU/SFU comparisons)
+#      (only if one is missing; needs root)
 #   2. npm ci
 #   3. npm run build
 #   4. node scripts/run-tests.mjs [ARGS...] inside `unshare -n` with lo up (only loopback exists there),
@@ -24,21 +25,24 @@ need_apt() {
   command -v turnserver >/dev/null 2>&1 || return 0
   command -v ip >/dev/null 2>&1 || return 0
   command -v nft >/dev/null 2>&1 || return 0
+  command -v ffmpeg >/dev/null 2>&1 || return 0
+  command -v ffprobe >/dev/null 2>&1 || return 0
+  [ -x /usr/bin/janus ] || return 0
   return 1
 }
 
 if [ "${SWITCHBOARD_TEST_SKIP_INSTALL:-}" != 1 ]; then
   if need_apt; then
     if [ "$(id -u)" != 0 ]; then
-      echo "scripts/test.sh: chromium, coturn (turnutils_uclient), iproute2 or nftables is missing and this is not root." >&2
-      echo "Install them first: sudo apt-get update && sudo apt-get install -y chromium coturn iproute2 nftables" >&2
+      echo "scripts/test.sh: chromium, coturn (turnutils_uclient), iproute2, nftables, ffmpeg or janus is missing and this is not root." >&2
+      echo "Install them first: sudo apt-get update && sudo apt-get install -y chromium coturn iproute2 nftables ffmpeg janus" >&2
       exit 1
     fi
-    log "apt-get install chromium coturn iproute2 nftables"
+    log "apt-get install chromium coturn iproute2 nftables ffmpeg janus"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium coturn iproute2 nftables
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium coturn iproute2 nftables ffmpeg janus
   else
-    log "chromium, coturn, iproute2 and nftables already installed"
+    log "chromium, coturn, iproute2, nftables, ffmpeg and janus already installed"
   fi
 
   log "npm ci"

@@ -76,6 +76,25 @@ export class SwitchboardError extends Error {
   }
 }
 
+/** MCU rooms: the remote participant whose tracks are the room's mix (its identity is 'mcu'). */
+export const MIX_PARTICIPANT_SID = 'mcu';
+
+function mixParticipantInfo(localSid: string): ParticipantInfo {
+  return {
+    sid: MIX_PARTICIPANT_SID,
+    identity: 'mcu',
+    name: 'Room',
+    metadata: '',
+    joinedAt: Date.now(),
+    state: 'joined',
+    tracks: [
+      // the server's track ids: the composed video, and this participant's own N-1 audio mix
+      { sid: 'mcu-video', cid: 'mcu', kind: 'video', source: 'camera', muted: false },
+      { sid: `mcu-audio-${localSid}`, cid: 'mcu', kind: 'audio', source: 'microphone', muted: false },
+    ],
+  };
+}
+
 export class RemoteParticipant {
   sid: string;
   identity: string;
@@ -293,6 +312,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (reconnect && m.reconnected && this._engine) {
       // Participants may have come and gone while we were away.
       const seen = new Set(m.others.map((o) => o.sid));
+      seen.add(MIX_PARTICIPANT_SID);
       for (const sid of [...this.participants.keys()]) if (!seen.has(sid)) this.handleLeft(sid);
       for (const o of m.others) this.upsertParticipant(o, false);
       this._engine.onReconnected?.();
@@ -312,6 +332,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.upsertParticipant(o, false);
       this._engine.addPeer?.(o.sid, true);
     }
+    // MCU: the room's mix arrives as the tracks of one more remote participant
+    if (this.topology === 'mcu') this.upsertParticipant(mixParticipantInfo(m.participant.sid), true);
   }
 
   private createEngine(): MediaEngine {
@@ -324,10 +346,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     const config: RTCConfiguration = { iceServers: this.iceServers };
     if (this.opts.iceTransportPolicy) config.iceTransportPolicy = this.opts.iceTransportPolicy;
     if (this.topology === 'sfu') return new SfuEngine(config, host, { simulcast: this.opts.simulcast ?? true, videoCodec: this.opts.videoCodec });
-    if (this.topology !== 'mesh') {
-      // The MCU engine is not in this build yet; the mesh engine stands in.
-      console.warn(`switchboard: topology ${this.topology} is not supported by this SDK build yet`);
-    }
+    // MCU: the same two connections as SFU, one stream each way; the server decodes VP8 and Opus
+    if (this.topology === 'mcu') return new SfuEngine(config, host, { simulcast: false, videoCodec: 'vp8' });
     return new MeshEngine(this.localParticipant.sid, config, host);
   }
 
@@ -542,7 +562,7 @@ export class Room extends TypedEmitter<RoomEvents> {
         this.subscribe(p, pub, track);
         return;
       }
-      if (this.topology === 'sfu' && pub.track !== track) {
+      if (this.topology !== 'mesh' && pub.track !== track) {
         // SFU: a track subscribed again arrives on a new m-section; the old one is inactive
         const old = pub.track;
         pub.track = undefined;

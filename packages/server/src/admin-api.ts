@@ -2,7 +2,9 @@
 //   POST   /api/rooms                                   create { name, topology, maxParticipants, emptyTimeoutMs?, metadata? }
 //   GET    /api/rooms                                   list (roomAdmin or roomList)
 //   GET    /api/rooms/:name                             one room and its participants
-//   GET    /api/rooms/:name/stats                       server-side media stats (SFU: transports, tracks, layers)
+//   GET    /api/rooms/:name/stats                       server-side media stats (SFU: transports, tracks, layers; MCU: the mixer too)
+//   POST   /api/rooms/:name/recording                   MCU: start recording the composed room to WebM -> 201 { path }
+//   DELETE /api/rooms/:name/recording                   MCU: stop it -> { path, bytes, durationMs }
 //   DELETE /api/rooms/:name/participants/:identity      remove a participant
 //   DELETE /api/rooms/:name                             close a room (everyone is told)
 // Errors are JSON { code, message } with 400/401/403/404/409.
@@ -41,6 +43,8 @@ function statusOf(err: unknown): { status: number; code: string; message: string
     const forbidden = err.code === 'SB_ERR_TOKEN_PERMISSION' || err.code === 'SB_ERR_TOKEN_WRONG_ROOM';
     return { status: forbidden ? 403 : 401, code: err.code, message };
   }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && MEDIA_ERROR_STATUS[code] !== undefined) return { status: MEDIA_ERROR_STATUS[code], code, message };
   if (err instanceof RoomError) {
     const status = err.code === 'SB_ERR_ROOM_EXISTS' ? 409 : err.code === 'SB_ERR_ROOM_NOT_FOUND' || err.code === 'SB_ERR_UNKNOWN_PARTICIPANT' ? 404 : 400;
     return { status, code: err.code, message };
@@ -53,7 +57,23 @@ export interface AdminApiOptions {
   topologies?: ReadonlySet<string>;
   /** Server-side media stats of a room's participants (SFU/MCU rooms). */
   mediaStats?: (room: Room) => unknown[] | undefined;
+  /** MCU rooms: the media engine's figures. */
+  mixerStats?: (room: Room) => Promise<unknown>;
+  /** MCU recording (absent: MCU rooms are not available). Errors carry codes. */
+  recording?: {
+    start(room: Room): Promise<{ path: string }>;
+    stop(room: Room): Promise<{ path: string; bytes: number; durationMs: number }>;
+  };
 }
+
+/** Error codes of the media engine, as HTTP statuses. */
+const MEDIA_ERROR_STATUS: Record<string, number> = {
+  SB_ERR_WRONG_TOPOLOGY: 409,
+  SB_ERR_MCU_NO_MEDIA: 409,
+  SB_ERR_MCU_RECORDING: 409,
+  SB_ERR_MCU_NOT_RECORDING: 409,
+  SB_ERR_MCU_ENGINE_EXITED: 503,
+};
 
 export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verifier: TokenVerifier, opts: AdminApiOptions = {}): void {
   const topologies = opts.topologies ?? new Set(['mesh']);
@@ -119,7 +139,35 @@ export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verif
       await authorize(req, { room: req.params.name, grant: 'roomAdmin' });
       const room = rooms.getRoom(req.params.name);
       if (!room) throw new ApiError(404, 'SB_ERR_ROOM_NOT_FOUND', `no room ${JSON.stringify(req.params.name)}`);
-      return reply.send({ room: room.info(), participants: opts.mediaStats?.(room) ?? [] });
+      const mixer = room.topology === 'mcu' ? await opts.mixerStats?.(room) : undefined;
+      return reply.send({ room: room.info(), participants: opts.mediaStats?.(room) ?? [], ...(mixer !== undefined ? { mixer } : {}) });
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  const recordingRoom = async (req: FastifyRequest<{ Params: { name: string } }>): Promise<Room> => {
+    await authorize(req, { room: req.params.name, grant: 'roomAdmin' });
+    const room = rooms.getRoom(req.params.name);
+    if (!room) throw new ApiError(404, 'SB_ERR_ROOM_NOT_FOUND', `no room ${JSON.stringify(req.params.name)}`);
+    if (opts.recording === undefined) throw new ApiError(400, 'SB_ERR_TOPOLOGY_UNAVAILABLE', 'MCU rooms (and so recording) are not available on this server');
+    if (room.topology !== 'mcu') throw new ApiError(409, 'SB_ERR_WRONG_TOPOLOGY', `room ${room.name} is ${room.topology}; only mcu rooms are recorded`);
+    return room;
+  };
+
+  app.post<{ Params: { name: string } }>('/api/rooms/:name/recording', async (req, reply) => {
+    try {
+      const room = await recordingRoom(req);
+      return reply.code(201).send(await opts.recording!.start(room));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.delete<{ Params: { name: string } }>('/api/rooms/:name/recording', async (req, reply) => {
+    try {
+      const room = await recordingRoom(req);
+      return reply.send(await opts.recording!.stop(room));
     } catch (err) {
       return fail(reply, err);
     }

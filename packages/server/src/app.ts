@@ -10,8 +10,11 @@ import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
 import { udpBatchAvailable } from '@switchboard/netio';
 import { dtlsSrtpAvailable } from '@switchboard/dtls-srtp';
 import { SfuBackend } from './sfu-backend.js';
+import type { McuSettings } from './sfu-backend.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
-import { devKeysFile, loadDevKeys } from './dev-keys.js';
+import { devKeysFile, loadDevKeys, stateDir } from './dev-keys.js';
 import { TokenVerifier } from '@switchboard/tokens';
 import { registerAdminApi } from './admin-api.js';
 import { registerStatic } from './static.js';
@@ -156,7 +159,9 @@ export class Switchboard {
         const topologies = new Set<string>(['mesh', ...(this.sfu ? this.sfu.topologies : [])]);
         registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys), {
           topologies,
-          mediaStats: (room) => (room.topology === 'sfu' && this.sfu ? this.sfu.sfu.roomStats(room.sid) : undefined),
+          mediaStats: (room) => (room.topology !== 'mesh' && this.sfu ? this.sfu.sfu.roomStats(room.sid) : undefined),
+          mixerStats: (room) => this.sfu?.mixerStats(room) ?? Promise.resolve(undefined),
+          recording: this.sfu?.topologies.includes('mcu') ? { start: (room) => this.sfu!.startRecording(room), stop: (room) => this.sfu!.stopRecording(room) } : undefined,
         });
         registerStatic(app, { devKey: dev && !Object.keys(cfg.auth.keys).length ? { apiKey: dev.keys.apiKey, secret: dev.keys.apiSecret } : null });
         endpoints.push('/rtc', '/api/rooms');
@@ -176,11 +181,24 @@ export class Switchboard {
       this.logger.warn({}, 'sfu off: the native addons (@switchboard/netio, @switchboard/dtls-srtp) are not built');
       return null;
     }
-    const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate, sendThread: cfg.sendThread }, this.logger);
+    const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate, sendThread: cfg.sendThread }, this.logger, this.mcuSettings());
     const port = await backend.listen();
     registerSfuMetrics(this.registry, () => backend.sfu.counters(), () => backend.sfu.forwardingLatency());
     this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
     return backend;
+  }
+
+  /** MCU rooms need ffmpeg (libvpx, libopus); without it they are off and the admin API says so. */
+  private mcuSettings(): McuSettings | null {
+    const m = this.config.mcu;
+    if (!m.enabled) return null;
+    const probe = spawnSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.status !== 0 || !/libvpx/.test(probe.stdout) || !/libopus/.test(probe.stdout)) {
+      this.logger.warn({}, 'mcu off: ffmpeg with libvpx and libopus is not on the PATH (apt-get install -y ffmpeg)');
+      return null;
+    }
+    const { width, height, fps, videoBitrate, audioBitrate } = m;
+    return { engine: { width, height, fps, videoBitrate, audioBitrate }, recordingsDir: m.recordingsDir ?? join(stateDir(process.env), 'recordings') };
   }
 
   async stop(): Promise<void> {

@@ -53,6 +53,23 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    mcu: z
+      .object({
+        /** MCU rooms (needs ffmpeg with libvpx and libopus on the PATH). */
+        enabled: z.boolean().default(true),
+        /** The composed room picture, and its frame rate. */
+        width: z.number().int().min(160).max(1920).multipleOf(2).default(1280),
+        height: z.number().int().min(90).max(1080).multipleOf(2).default(720),
+        fps: z.number().int().min(1).max(30).default(30),
+        /** Highest bitrate of the composed video (it adapts down to the weakest receiver), bits/s. */
+        videoBitrate: z.number().int().min(100_000).max(20_000_000).default(1_500_000),
+        /** Bitrate of each participant's Opus mix, bits/s. */
+        audioBitrate: z.number().int().min(8_000).max(256_000).default(32_000),
+        /** Where recordings go (default: recordings/ in the state directory). */
+        recordingsDir: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     turn: z
       .object({
         enabled: z.boolean().default(true),

@@ -13,9 +13,13 @@ export interface DevKeys {
   turnSecret: string;
 }
 
+/** Where the server keeps its state (dev keys, and recordings unless configured elsewhere). */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SWITCHBOARD_STATE_DIR ?? path.join(env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'switchboard');
+}
+
 export function devKeysFile(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.SWITCHBOARD_STATE_DIR ?? path.join(env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'switchboard');
-  return path.join(base, 'dev-keys.json');
+  return path.join(stateDir(env), 'dev-keys.json');
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

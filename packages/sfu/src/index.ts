@@ -13,3 +13,5 @@ export { NackGenerator } from './nack-generator.js';
 export { ReceiveStats, BitrateMeter } from './receive-stats.js';
 export { answerPublisherOffer, buildSubscriberOffer, readSubscriberAnswer, NegotiationError } from './negotiation.js';
 export { CODECS, EXT } from './codecs.js';
+export { MIX_AUDIO_PT, MIX_VIDEO_PT, MIX_STREAM_ID, MIX_OWNER, MCU_PUBLISHER_CODECS } from './mixer.js';
+export type { RoomMixer, MixerOutput, MixerFactory } from './mixer.js';

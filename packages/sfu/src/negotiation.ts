@@ -118,7 +118,16 @@ function remoteInfo(sdp: SessionDescription, m: MediaDescription): RemoteTranspo
 }
 
 /** Answers a publisher's offer. Throws SdpError (malformed) or NegotiationError (nothing usable). */
-export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts: { dataChannels: boolean }): PublisherNegotiation {
+/** What a publisher may send: data channels, and (MCU rooms) only the codecs the mixer decodes, without RED or simulcast. */
+export interface PublisherLimits {
+  dataChannels: boolean;
+  /** Codec names accepted (lower case); default: every codec the SFU forwards. */
+  codecs?: ReadonlySet<string>;
+  /** Accept RED for audio and simulcast for video. Default true. */
+  redundancy?: boolean;
+}
+
+export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts: PublisherLimits): PublisherNegotiation {
   const offer = parseSdp(offerSdp);
   if (offer.media.length === 0) throw new NegotiationError('the offer has no media sections');
   const answer = sessionHeader([]);
@@ -157,7 +166,7 @@ export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts
       answer.media.push(rejected(m));
       continue;
     }
-    const built = answerMedia(offer, m, mid, local);
+    const built = answerMedia(offer, m, mid, local, opts);
     if (built === null) {
       answer.media.push(rejected(m));
       continue;
@@ -176,7 +185,7 @@ export function answerPublisherOffer(offerSdp: string, local: LocalIceInfo, opts
   return { answer: writeSdp(answer), remote, tracks, dataMid, remoteMaxMessageSize };
 }
 
-function answerMedia(offer: SessionDescription, m: MediaDescription, mid: string, local: LocalIceInfo): { media: MediaDescription; track: OfferedTrack | null } | null {
+function answerMedia(offer: SessionDescription, m: MediaDescription, mid: string, local: LocalIceInfo, limits: PublisherLimits): { media: MediaDescription; track: OfferedTrack | null } | null {
   const kind = m.kind as 'audio' | 'video';
   const offered = getCodecs(m);
   const direction = getDirection(m);
@@ -184,11 +193,12 @@ function answerMedia(offer: SessionDescription, m: MediaDescription, mid: string
   // the publisher's preference order, restricted to what we forward
   const main = offered.find((c) => {
     const spec = codecSpec(c.name);
-    return spec !== undefined && spec.kind === kind && c.clockRate === spec.clockRate;
+    return spec !== undefined && spec.kind === kind && c.clockRate === spec.clockRate && (limits.codecs === undefined || limits.codecs.has(spec.name));
   });
+  const redundancy = limits.redundancy ?? true;
   if (main === undefined) return null;
   const rtx = offered.find((c) => c.name.toLowerCase() === 'rtx' && c.fmtp !== undefined && /(^|;)\s*apt=(\d+)/.exec(c.fmtp)?.[2] === String(main.payloadType));
-  const red = kind === 'audio' ? offered.find((c) => c.name.toLowerCase() === 'red') : undefined;
+  const red = kind === 'audio' && redundancy ? offered.find((c) => c.name.toLowerCase() === 'red') : undefined;
   const extensions: ProducerExtensions = { mid: -1, rid: -1, repairedRid: -1, audioLevel: -1, absSendTime: -1, transportCc: -1, all: [] };
   const attrs: SdpAttribute[] = [...transportAttributes(local, 'passive'), { name: 'mid', value: mid }];
   for (const e of getExtMaps(m)) {
@@ -220,7 +230,7 @@ function answerMedia(offer: SessionDescription, m: MediaDescription, mid: string
   // simulcast: receive every rid the publisher sends, in its order
   const sim = getSimulcast(m);
   const rids: string[] = [];
-  if (kind === 'video' && sim?.send !== undefined && extensions.rid >= 0) {
+  if (kind === 'video' && redundancy && sim?.send !== undefined && extensions.rid >= 0) {
     // at most 3 layers (what the SDK sends; more would only cost memory: a cache per layer)
     for (const alternatives of sim.send) if (alternatives.length > 0 && rids.length < MAX_SIMULCAST_LAYERS) rids.push(alternatives[0].rid);
     const declared = new Set(getRids(m).filter((r) => r.direction === 'send').map((r) => r.id));

@@ -8,7 +8,7 @@ import { codecSpec, EXT, PARKED_EXT_ID, RED_PAYLOAD_TYPE, SUBSCRIBER_EXT_IDS } f
 import { Consumer } from './consumer.js';
 import type { MediaSender } from './consumer.js';
 import { answerPublisherOffer, buildSubscriberOffer, readSubscriberAnswer } from './negotiation.js';
-import type { LocalIceInfo, OfferedTrack, SubscriberSlot } from './negotiation.js';
+import type { PublisherLimits, LocalIceInfo, OfferedTrack, SubscriberSlot } from './negotiation.js';
 import { InboundLayer, Producer } from './producer.js';
 import { SctpAssociation } from '@switchboard/sctp';
 import type { DataChannel } from '@switchboard/sctp';
@@ -16,6 +16,8 @@ import type { DataChannel } from '@switchboard/sctp';
 /** What a participant needs from its room. */
 export interface ParticipantHost {
   readonly mux: UdpMux;
+  /** What publishers may send in this room. */
+  readonly publisherLimits: PublisherLimits;
   /** A signaling message to this participant's client. */
   signal(sid: string, msg: { type: 'offer' | 'answer'; target: 'publisher' | 'subscriber'; sdp: string }): void;
   /** The client-side id (cid) and track sid the room knows for a publisher's m-section. */
@@ -92,7 +94,7 @@ export class SfuParticipant {
         onAppData: (d) => this.sctp?.receive(d),
       });
     }
-    const neg = answerPublisherOffer(sdp, this.localInfo(this.publisher), { dataChannels: true });
+    const neg = answerPublisherOffer(sdp, this.localInfo(this.publisher), this.host.publisherLimits);
     if (neg.dataMid !== undefined && this.sctp === null) this.startSctp(neg.remoteMaxMessageSize);
     this.publisher.setRemoteParameters({ ufrag: neg.remote.ufrag, fingerprint: neg.remote.fingerprint, setup: neg.remote.setup });
     // m-sections that stopped sending close their producers
@@ -303,8 +305,8 @@ export class SfuParticipant {
     return this.subscriber;
   }
 
-  /** Starts forwarding a producer to this participant (and renegotiates). */
-  subscribe(producer: Producer, nowMs: number): Consumer | undefined {
+  /** Starts forwarding a producer to this participant (and renegotiates, unless told not to yet). */
+  subscribe(producer: Producer, nowMs: number, negotiate = true): Consumer | undefined {
     if (!this.canSubscribe || this.closed || this.consumers.has(producer.id) || producer.closed) return this.consumers.get(producer.id);
     const t = this.ensureSubscriber();
     const mid = String(this.slots.length);
@@ -356,7 +358,7 @@ export class SfuParticipant {
     // media flows once the subscriber has answered and DTLS is up; until then beginSend fails
     producer.addConsumer(consumer);
     producer.requestKeyframe(consumer.targetLayer, nowMs);
-    this.renegotiate();
+    if (negotiate) this.renegotiate();
     return consumer;
   }
 

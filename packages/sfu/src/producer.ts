@@ -94,6 +94,8 @@ export class Producer {
   closed = false;
   /** Layers the publisher was asked to send (all, at first). */
   readonly layerEnabled: boolean[];
+  /** MCU rooms: where every packet goes (to the media engine) besides the consumers. */
+  tap: ((buf: Uint8Array, off: number, len: number) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -148,6 +150,7 @@ export class Producer {
         this.levelCount++;
       }
     }
+    if (this.tap !== null) this.tap(buf, off, len);
     const cs = this.consumers;
     for (let i = 0; i < cs.length; i++) cs[i].forward(buf, off, len, layer.index, keyframe, nowMs);
   }

@@ -2,12 +2,17 @@
 // Everyone subscribes to every other participant's tracks by default (LiveKit's
 // autoSubscribe). Periodically it picks each subscriber's simulcast layers (display size
 // and bandwidth), asks publishers to pause layers nobody watches, and finds active speakers.
+// With a RoomMixer it is an MCU room (see mixer.ts): publishers' packets go to the mixer, and
+// each participant receives only its own audio mix and the room's composed video.
 import type { Consumer } from './consumer.js';
 import { SfuParticipant } from './participant.js';
 import type { ParticipantHost } from './participant.js';
 import type { Producer } from './producer.js';
 import type { UdpMux } from '@switchboard/webrtc';
 import { decodeDataFrame, encodeDataFrame } from '@switchboard/protocol';
+import { MCU_PUBLISHER_CODECS, syntheticProducer } from './mixer.js';
+import type { MixerFactory, RoomMixer } from './mixer.js';
+import type { PublisherLimits } from './negotiation.js';
 
 export interface KnownTrack {
   sid: string;
@@ -35,11 +40,34 @@ export class SfuRoom implements ParticipantHost {
   readonly tracks = new Map<string, KnownTrack[]>(); // by participant sid
   private speakers: string[] = [];
   private readonly downgradedAt = new Map<Consumer, number>();
+  readonly publisherLimits: PublisherLimits;
+  /** MCU rooms: the media engine, the composed video, and each participant's N-1 audio mix. */
+  readonly mixer: RoomMixer | null = null;
+  private readonly mixedVideo: Producer | null = null;
+  private readonly mixes = new Map<string, Producer>();
+  private receiverBps = -1;
 
   constructor(
     readonly sid: string,
     private readonly host: RoomHost,
-  ) {}
+    mixerFactory: MixerFactory | null = null,
+  ) {
+    this.publisherLimits = mixerFactory === null ? { dataChannels: true } : { dataChannels: true, codecs: MCU_PUBLISHER_CODECS, redundancy: false };
+    if (mixerFactory !== null) {
+      this.mixedVideo = syntheticProducer('video', 'mcu-video', () => this.mixer?.keyframeRequested());
+      this.mixer = mixerFactory(sid, {
+        audio: (to, pkt) => {
+          const mix = this.mixes.get(to);
+          if (mix !== undefined) mix.receive(pkt, 0, pkt.length, mix.layers[0], Date.now());
+        },
+        video: (pkt) => this.mixedVideo?.receive(pkt, 0, pkt.length, this.mixedVideo.layers[0], Date.now()),
+        requestKeyframe: (from) => {
+          const now = Date.now();
+          for (const pr of this.participants.get(from)?.producers.values() ?? []) if (pr.kind === 'video') pr.requestKeyframe(0, now);
+        },
+      });
+    }
+  }
 
   get mux(): UdpMux {
     return this.host.mux;
@@ -53,12 +81,21 @@ export class SfuRoom implements ParticipantHost {
     this.host.log(level, { room: this.sid, ...obj }, msg);
   }
 
-  join(sid: string, canSubscribe: boolean, canPublishData = true): SfuParticipant {
+  join(sid: string, canSubscribe: boolean, canPublishData = true, name = sid): SfuParticipant {
     let p = this.participants.get(sid);
     if (p !== undefined) return p;
     p = new SfuParticipant(sid, this, canSubscribe, canPublishData);
     this.participants.set(sid, p);
     const now = Date.now();
+    if (this.mixer !== null) {
+      // one audio track (everyone but p) and one video track (the room), whatever the room size
+      const mix = syntheticProducer('audio', `mcu-audio-${sid}`, () => undefined);
+      this.mixes.set(sid, mix);
+      this.mixer.participantJoined(sid, name);
+      p.subscribe(mix, now, false); // one offer with both
+      p.subscribe(this.mixedVideo!, now);
+      return p;
+    }
     for (const other of this.participants.values()) {
       if (other === p) continue;
       for (const producer of other.producers.values()) p.subscribe(producer, now);
@@ -72,6 +109,11 @@ export class SfuRoom implements ParticipantHost {
     this.participants.delete(sid);
     this.tracks.delete(sid);
     p.close();
+    if (this.mixer !== null) {
+      this.mixer.participantLeft(sid);
+      this.mixes.get(sid)?.close();
+      this.mixes.delete(sid);
+    }
   }
 
   trackPublished(participantSid: string, t: Omit<KnownTrack, 'claimed'>): void {
@@ -97,11 +139,19 @@ export class SfuRoom implements ParticipantHost {
   }
 
   producerReady(owner: SfuParticipant, producer: Producer): void {
+    const mixer = this.mixer;
+    if (mixer !== null) {
+      const kind = producer.kind;
+      producer.tap = (buf, off, len) => mixer.media(owner.sid, kind, buf, off, len);
+      if (kind === 'video') producer.requestKeyframe(0, Date.now());
+      return;
+    }
     const now = Date.now();
     for (const p of this.participants.values()) if (p !== owner) p.subscribe(producer, now);
   }
 
   producerClosed(owner: SfuParticipant, producer: Producer): void {
+    if (this.mixer !== null && producer.kind === 'video') this.mixer.videoEnded(owner.sid);
     for (const p of this.participants.values()) if (p !== owner) p.unsubscribe(producer.id);
     const list = this.tracks.get(owner.sid);
     const t = list?.find((x) => x.sid === producer.id);
@@ -172,6 +222,12 @@ export class SfuRoom implements ParticipantHost {
       p.unsubscribe(trackSid);
       return;
     }
+    if (this.mixer !== null) {
+      // MCU: only the mixed tracks can be (re)subscribed
+      const mixed = trackSid === this.mixedVideo!.id ? this.mixedVideo! : this.mixes.get(subscriberSid);
+      if (mixed !== undefined && mixed.id === trackSid) p.subscribe(mixed, Date.now());
+      return;
+    }
     for (const owner of this.participants.values()) {
       if (owner === p) continue;
       const producer = owner.producerById(trackSid);
@@ -237,6 +293,16 @@ export class SfuRoom implements ParticipantHost {
   }
 
   tickAllocation(nowMs: number): void {
+    if (this.mixer !== null) {
+      // the composed video goes to everyone: its bitrate follows the weakest receiver
+      let bps = 0;
+      for (const p of this.participants.values()) if (p.subscriberBps > 0 && (bps === 0 || p.subscriberBps < bps)) bps = p.subscriberBps;
+      if (bps !== this.receiverBps) {
+        this.receiverBps = bps;
+        this.mixer.receiverBitrate(bps);
+      }
+      return;
+    }
     for (const p of this.participants.values()) this.allocate(p, nowMs);
     this.updateLayerDemand();
     for (const c of this.downgradedAt.keys()) if (c.closed) this.downgradedAt.delete(c);
@@ -254,6 +320,7 @@ export class SfuRoom implements ParticipantHost {
     if (sids.join(',') !== this.speakers.join(',')) {
       this.speakers = sids;
       this.host.activeSpeakers(this.sid, levels);
+      this.mixer?.activeSpeakers(sids);
     }
   }
 
@@ -261,5 +328,9 @@ export class SfuRoom implements ParticipantHost {
     for (const p of this.participants.values()) p.close();
     this.participants.clear();
     this.tracks.clear();
+    this.mixer?.close();
+    this.mixedVideo?.close();
+    for (const m of this.mixes.values()) m.close();
+    this.mixes.clear();
   }
 }

@@ -6,6 +6,7 @@ import type { UdpMuxStats } from '@switchboard/webrtc';
 import { SfuRoom } from './room.js';
 import type { KnownTrack, RoomHost } from './room.js';
 import type { SfuParticipant } from './participant.js';
+import type { MixerFactory } from './mixer.js';
 
 export interface SfuOptions {
   /** IPv4 address to bind the media port on. */
@@ -18,6 +19,8 @@ export interface SfuOptions {
   maxIncomingBitrate?: number;
   /** Encrypt and send on a native thread of its own. Default true. */
   sendThread?: boolean;
+  /** Makes the media engine of an MCU room; without it MCU rooms are refused. */
+  mixer?: MixerFactory;
 }
 
 export interface SfuListener {
@@ -88,6 +91,7 @@ export class Sfu implements RoomHost {
   /** Totals of participants that left, so the counters never go down. */
   private readonly retired = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, retransmits: 0, nacksReceived: 0, plisReceived: 0, layerSwitches: 0 };
   private readonly maxIncomingBitrate: number;
+  private readonly mixerFactory: MixerFactory | null;
 
   constructor(
     opts: SfuOptions,
@@ -95,6 +99,7 @@ export class Sfu implements RoomHost {
   ) {
     this.mux = new UdpMux({ ip: opts.ip, port: opts.port, announcedIp: opts.announcedIp, sendThread: opts.sendThread });
     this.maxIncomingBitrate = opts.maxIncomingBitrate ?? 5_000_000;
+    this.mixerFactory = opts.mixer ?? null;
   }
 
   /** Binds the media port (UDP, and TCP for ICE-TCP); returns it. */
@@ -126,18 +131,24 @@ export class Sfu implements RoomHost {
     this.listener.log?.(level, obj, msg);
   }
 
-  private room(roomSid: string): SfuRoom {
+  /** Whether MCU rooms can be served (a mixer factory was given). */
+  get mixes(): boolean {
+    return this.mixerFactory !== null;
+  }
+
+  private room(roomSid: string, mcu: boolean): SfuRoom {
     let r = this.rooms.get(roomSid);
     if (r === undefined) {
-      r = new SfuRoom(roomSid, this);
+      if (mcu && this.mixerFactory === null) throw Object.assign(new Error('MCU rooms need a media engine'), { code: 'SB_ERR_TOPOLOGY_UNAVAILABLE' });
+      r = new SfuRoom(roomSid, this, mcu ? this.mixerFactory : null);
       this.rooms.set(roomSid, r);
     }
     return r;
   }
 
-  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean; canPublishData?: boolean }): void {
-    const room = this.room(roomSid);
-    room.join(participantSid, opts.canSubscribe, opts.canPublishData ?? true);
+  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean; canPublishData?: boolean; mcu?: boolean; name?: string }): void {
+    const room = this.room(roomSid, opts.mcu ?? false);
+    room.join(participantSid, opts.canSubscribe, opts.canPublishData ?? true, opts.name ?? participantSid);
     this.roomOf.set(participantSid, room);
   }
 
