@@ -30,8 +30,14 @@ const STALE_VIDEO_MS = 2000;
 const PLI_INTERVAL_MS = 1000;
 /** Ticks later than this count as late (the mix is not real time any more). */
 const LATE_MS = 10;
-/** After a stall, up to this many ticks are run back to back (receivers' jitter buffers absorb the burst). */
-const MAX_CATCH_UP = 25;
+/**
+ * After a stall, up to this many late ticks are run back to back; beyond that the missed ticks
+ * are skipped and the mixes' RTP timestamps jump over them. A longer burst would sit in every
+ * receiver's jitter buffer as added delay for seconds; a gap is concealed once and forgotten.
+ */
+const MAX_CATCH_UP = 3;
+/** An unchanged picture (no new frames, same tiles) is sent again only this often. */
+const STILL_INTERVAL_MS = 1000;
 
 class Member {
   readonly depacketizer = new Vp8Depacketizer();
@@ -73,6 +79,10 @@ export class RoomEngine {
   private readonly composeUs: number[] = [];
   private readonly counters = { audioTicksLate: 0, audioTicksSkipped: 0, framesComposed: 0, framesEncoded: 0, keyframes: 0, decodedFrames: 0, decoderRestarts: 0, encoderRestarts: 0 };
   private readonly audioPt: number;
+  /** Something in the picture changed since the last composed frame (new frames, tiles, speaker). */
+  private dirty = true;
+  private lastScene = '';
+  private lastEncodeAt = -Infinity;
 
   constructor(
     private readonly opts: EngineOptions,
@@ -148,6 +158,7 @@ export class RoomEngine {
         if (m.picture === null) m.picture = new Uint8Array(size);
         m.picture.set(i420.subarray(0, size));
         m.pictureAt = performance.now();
+        this.dirty = true;
         this.counters.decodedFrames++;
       },
       onExit: (err) => {
@@ -198,6 +209,7 @@ export class RoomEngine {
 
   requestKeyframe(): void {
     this.encoder?.requestKeyframe();
+    this.dirty = true; // the keyframe goes out with the next tick, not up to a second later
   }
 
   // ---- audio ----------------------------------------------------------------------
@@ -224,8 +236,10 @@ export class RoomEngine {
     if (due <= now) {
       // a stall longer than the catch-up: those frames are skipped
       const at = Math.floor((now - this.t0) / AUDIO_TICK_MS);
-      this.counters.audioTicksSkipped += at - this.audioTicks;
+      const skipped = at - this.audioTicks;
+      this.counters.audioTicksSkipped += skipped;
       this.audioTicks = at;
+      for (const m of this.members.values()) m.ts = (m.ts + skipped * 960) >>> 0;
     }
     this.scheduleAudio();
   }
@@ -260,6 +274,16 @@ export class RoomEngine {
 
   private composeAndEncode(now: number): void {
     const members = [...this.members.values()];
+    // a still picture (audio-only rooms, frozen cameras) is not composed and encoded 30 times a second
+    let scene = this.speaker ?? '';
+    for (const m of members) scene += `|${m.sid}:${m.picture !== null && !m.videoEnded && now - m.pictureAt < STALE_VIDEO_MS ? 1 : 0}`;
+    if (scene !== this.lastScene) {
+      this.lastScene = scene;
+      this.dirty = true;
+    }
+    if (!this.dirty && now - this.lastEncodeAt < STILL_INTERVAL_MS) return;
+    this.dirty = false;
+    this.lastEncodeAt = now;
     const rects = layout(members.length, this.opts.width, this.opts.height);
     const tiles: CompositorTile[] = members.map((m, i) => {
       const live = m.picture !== null && !m.videoEnded && now - m.pictureAt < STALE_VIDEO_MS;
