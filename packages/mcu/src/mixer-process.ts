@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EngineOptions, EngineStats, FromEngine, ToEngine } from './ipc.js';
+import { McuError } from './errors.js';
 
 /** Where the engine's output goes (the SFU room's synthetic producers). */
 export interface MixerSink {
@@ -23,14 +24,6 @@ const RESTART_WINDOW_MS = 60_000;
 /** Packets waiting for the next batch; beyond this (the process is stuck) they are dropped. */
 const MAX_BATCH = 4096;
 
-export class McuError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export class MixerProcess {
   private child: ChildProcess | null = null;
@@ -116,7 +109,7 @@ export class MixerProcess {
         if (p === undefined) return;
         this.pending.delete(m.id);
         if (m.ok) p.resolve(m.value);
-        else p.reject(new McuError(m.code, m.message));
+        else p.reject(Object.assign(new Error(m.message), { code: m.code }));
         break;
       }
     }

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { FfmpegProcess } from './video/ffmpeg-process.js';
 import { IVF_FRAME_HEADER, ivfFileHeader, writeIvfFrameHeader } from './video/ivf.js';
-import { MediaError } from './video/errors.js';
+import { McuError } from './errors.js';
 
 export interface WebmRecorderOptions {
   path: string;
@@ -103,12 +103,12 @@ export class WebmRecorder {
 
   private async finish(): Promise<{ path: string; bytes: number }> {
     const path = this.opts.path;
-    if (this.dead) throw new MediaError('SB_ERR_RECORDER_FAILED', `recorder: ffmpeg had already exited; ${path} may be incomplete`);
+    if (this.dead) throw new McuError('SB_ERR_RECORDER_FAILED', `recorder: ffmpeg had already exited; ${path} may be incomplete`);
     const exit = await this.proc.finish(STOP_TIMEOUT_MS);
     if (exit.code !== 0) {
       const why = exit.signal !== null ? `killed (${exit.signal})` : `exit code ${exit.code}`;
       const tail = this.proc.stderrTail();
-      throw new MediaError('SB_ERR_RECORDER_FAILED', `recorder: ffmpeg ${why}${tail ? `: ${tail}` : ''}${this.started ? '' : ' (no keyframe was recorded)'}`);
+      throw new McuError('SB_ERR_RECORDER_FAILED', `recorder: ffmpeg ${why}${tail ? `: ${tail}` : ''}${this.started ? '' : ' (no keyframe was recorded)'}`);
     }
     return { path, bytes: statSync(path).size };
   }

@@ -71,7 +71,7 @@ test('without an admin token: 401 or 403 with a code', async () => {
   assert.equal((await call('POST', '/rooms', scoped, { name: 'another' })).status, 403);
 });
 
-test('create, list, get; duplicates, bad bodies and topologies not served here (mcu) are refused', async () => {
+test('create, list, get; duplicates and bad bodies are refused; MCU rooms and their recording endpoints', async () => {
   const t = await admin();
   const created = await call('POST', '/rooms', t, { name: 'standup', topology: 'mesh', maxParticipants: 4 });
   assert.equal(created.status, 201);
@@ -82,7 +82,12 @@ test('create, list, get; duplicates, bad bodies and topologies not served here (
   assert.equal(bad.status, 400);
   assert.match(bad.body.message, /maxParticipants/);
   assert.equal((await call('POST', '/rooms', t, { name: 'big', topology: 'sfu' })).status, 201);
-  assert.equal((await call('POST', '/rooms', t, { name: 'mixed', topology: 'mcu' })).body.code, 'SB_ERR_TOPOLOGY_UNAVAILABLE');
+  // MCU rooms are served (ffmpeg is installed where the tests run); recording is for MCU rooms with media
+  assert.equal((await call('POST', '/rooms', t, { name: 'mixed', topology: 'mcu' })).status, 201);
+  assert.equal((await call('POST', '/rooms/mixed/recording', t, {})).body.code, 'SB_ERR_MCU_NO_MEDIA');
+  assert.equal((await call('POST', '/rooms/standup/recording', t, {})).body.code, 'SB_ERR_WRONG_TOPOLOGY');
+  assert.equal((await call('DELETE', '/rooms/nowhere/recording', t)).status, 404);
+  assert.equal((await call('POST', '/rooms', t, { name: 'odd', topology: 'p2p' })).status, 400);
   const list = await call('GET', '/rooms', t);
   assert.ok(list.body.rooms.some((r: any) => r.name === 'standup'));
   const p = await participant('standup', 'amy');

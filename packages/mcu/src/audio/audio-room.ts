@@ -12,7 +12,7 @@
 
 import { AudioJitterBuffer } from '../jitter-buffer.js';
 import { AudioMixer, type MixerInput } from '../mixer.js';
-import { AudioError } from './errors.js';
+import { McuError } from '../errors.js';
 import { FRAME_SAMPLES, OpusDecoder, OpusEncoder } from './opus.js';
 
 export interface AudioRoomListener {
@@ -71,7 +71,7 @@ export class AudioRoom {
 
   /** Adds a participant (no-op if present). */
   add(sid: string): void {
-    if (this.closed) throw new AudioError('ERR_AUDIO_CLOSED', 'the audio room is closed');
+    if (this.closed) throw new McuError('SB_ERR_AUDIO_CLOSED', 'the audio room is closed');
     if (this.participants.has(sid)) return;
     const decoder = new OpusDecoder();
     let encoder: OpusEncoder;
@@ -126,7 +126,7 @@ export class AudioRoom {
   }
 
   setGain(sid: string, gain: number): void {
-    if (!(gain >= 0 && gain <= 16)) throw new AudioError('ERR_AUDIO_GAIN', `gain must be 0..16, not ${gain}`);
+    if (!(gain >= 0 && gain <= 16)) throw new McuError('SB_ERR_AUDIO_GAIN', `gain must be 0..16, not ${gain}`);
     this.mixer.setGain(sid, gain);
   }
 

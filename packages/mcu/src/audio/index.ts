@@ -3,5 +3,5 @@ export { AudioRoom, SPEAKER_THRESHOLD_DBOV } from './audio-room.js';
 export type { AudioRoomListener, AudioRoomOptions } from './audio-room.js';
 export { OpusDecoder, OpusEncoder, FRAME_SAMPLES, PLC_FRAMES, FADE_FRAMES, toc20ms } from './opus.js';
 export type { OpusEncoderOptions } from './opus.js';
-export { AudioError } from './errors.js';
-export type { AudioErrorCode } from './errors.js';
+export { McuError } from '../errors.js';
+export type { McuErrorCode } from '../errors.js';

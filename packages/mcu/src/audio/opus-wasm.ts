@@ -18,7 +18,7 @@
 // The layout is checked by the round-trip tests (test/audio/opus.test.ts) against the pinned 0.1.1.
 
 import { createRequire } from 'node:module';
-import { AudioError } from './errors.js';
+import { McuError } from '../errors.js';
 
 export const OPUS_APPLICATION_VOIP = 2048;
 export const OPUS_APPLICATION_AUDIO = 2049;
@@ -70,9 +70,9 @@ function load(): Wasm {
     const factory = require('opusscript/build/opusscript_native_wasm.js') as () => EmscriptenOpus;
     mod = factory(); // in Node the instance is compiled synchronously (readFileSync + new WebAssembly.Instance)
   } catch (err) {
-    throw new AudioError('ERR_OPUS_LOAD', `cannot load opusscript's wasm libopus: ${(err as Error).message}`);
+    throw new McuError('SB_ERR_OPUS_LOAD', `cannot load opusscript's wasm libopus: ${(err as Error).message}`);
   }
-  if (typeof mod.OpusScriptHandler !== 'function') throw new AudioError('ERR_OPUS_LOAD', 'opusscript wasm module not ready');
+  if (typeof mod.OpusScriptHandler !== 'function') throw new McuError('SB_ERR_OPUS_LOAD', 'opusscript wasm module not ready');
   wasm = { mod, pcmIn: mod._malloc(PCM_SCRATCH_BYTES), pcmOut: mod._malloc(PCM_SCRATCH_BYTES), packet: mod._malloc(4096) };
   return wasm;
 }
@@ -84,7 +84,7 @@ export function createHandler(channels: 1 | 2, application = OPUS_APPLICATION_VO
   try {
     h = new mod.OpusScriptHandler(48_000, channels, application);
   } catch (err) {
-    throw new AudioError('ERR_OPUS_CREATE', `libopus create failed: ${String(err)}`);
+    throw new McuError('SB_ERR_OPUS_CREATE', `libopus create failed: ${String(err)}`);
   }
   live++;
   return h;

@@ -19,7 +19,7 @@
 // state). Both are valid until the next call on the same codec: copy them to keep them.
 // The codecs live in wasm memory: free() them (a FinalizationRegistry frees forgotten ones late).
 
-import { AudioError } from './errors.js';
+import { McuError } from '../errors.js';
 import { createHandler, decodeInto, destroyHandler, encodeInto, MAX_PACKET_SIZE, OPUS_SET_BITRATE, type OpusHandler } from './opus-wasm.js';
 
 export const FRAME_SAMPLES = 960;
@@ -147,17 +147,17 @@ export class OpusEncoder {
   /** Encodes 960 mono samples; the packet is a reused view, valid until the next encode(). */
   encode(pcm: Int16Array): Uint8Array {
     const h = this.live();
-    if (pcm.length !== FRAME_SAMPLES) throw new AudioError('ERR_OPUS_FRAME_SIZE', `a frame is ${FRAME_SAMPLES} samples, not ${pcm.length}`);
+    if (pcm.length !== FRAME_SAMPLES) throw new McuError('SB_ERR_OPUS_FRAME_SIZE', `a frame is ${FRAME_SAMPLES} samples, not ${pcm.length}`);
     const n = encodeInto(h, pcm, 1, this.out);
-    if (n <= 0) throw new AudioError('ERR_OPUS_ENCODE', `opus_encode failed (${n})`);
+    if (n <= 0) throw new McuError('SB_ERR_OPUS_ENCODE', `opus_encode failed (${n})`);
     return (this.views[n] ??= this.out.subarray(0, n));
   }
 
   setBitrate(bps: number): void {
     const h = this.live();
-    if (!Number.isInteger(bps) || bps < 500 || bps > 512_000) throw new AudioError('ERR_OPUS_BITRATE', `bitrate must be an integer 500..512000, not ${bps}`);
+    if (!Number.isInteger(bps) || bps < 500 || bps > 512_000) throw new McuError('SB_ERR_OPUS_BITRATE', `bitrate must be an integer 500..512000, not ${bps}`);
     const r = h._encoder_ctl(OPUS_SET_BITRATE, bps);
-    if (r < 0) throw new AudioError('ERR_OPUS_CTL', `OPUS_SET_BITRATE failed (${r})`);
+    if (r < 0) throw new McuError('SB_ERR_OPUS_CTL', `OPUS_SET_BITRATE failed (${r})`);
   }
 
   free(): void {
@@ -168,7 +168,7 @@ export class OpusEncoder {
   }
 
   private live(): OpusHandler {
-    if (this.handler === null) throw new AudioError('ERR_OPUS_FREED', 'the encoder was freed');
+    if (this.handler === null) throw new McuError('SB_ERR_OPUS_FREED', 'the encoder was freed');
     return this.handler;
   }
 }

@@ -7,7 +7,7 @@
 // Per frame nothing is allocated: the canvas is reused, and the scaling index tables are cached
 // per (source size, rect size). Rects are clipped to the canvas and rounded to even numbers.
 import type { Rect } from '../layout.js';
-import { MediaError } from './errors.js';
+import { McuError } from '../errors.js';
 import { CELL_W, GLYPH_H, GLYPH_W, glyphIndex, glyphRows } from './font.js';
 
 export interface CompositorTile {
@@ -61,7 +61,7 @@ export class Compositor {
     readonly height: number,
   ) {
     if (!(width >= 2 && height >= 2 && width % 2 === 0 && height % 2 === 0 && width <= MAX_DIM && height <= MAX_DIM)) {
-      throw new MediaError('SB_ERR_VIDEO_INVALID', `canvas ${width}x${height} must be even, 2..${MAX_DIM}`);
+      throw new McuError('SB_ERR_VIDEO_INVALID', `canvas ${width}x${height} must be even, 2..${MAX_DIM}`);
     }
     this.ySize = width * height;
     this.cw = width / 2;

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { MediaError } from './errors.js';
+import { McuError } from '../errors.js';
 
 /** The ffmpeg binary: $SB_FFMPEG, else `ffmpeg` on the PATH. */
 export const FFMPEG = process.env.SB_FFMPEG ?? 'ffmpeg';
@@ -22,7 +22,7 @@ export interface FfmpegExit {
   /** close() or finish() was called before the child exited. */
   expected: boolean;
   /** Set when the exit was not asked for, or ffmpeg failed (non-zero exit / spawn error). */
-  error: MediaError | null;
+  error: McuError | null;
 }
 
 export interface FfmpegProcessOptions {
@@ -69,7 +69,7 @@ export class FfmpegProcess {
     this.child.stderr?.on('data', (s: string) => {
       this.tail = (this.tail + s).slice(-STDERR_TAIL);
     });
-    this.child.on('error', (err) => this.report(null, null, new MediaError('SB_ERR_CODEC_SPAWN', `${opts.name}: cannot run ${FFMPEG}: ${err.message}`)));
+    this.child.on('error', (err) => this.report(null, null, new McuError('SB_ERR_CODEC_SPAWN', `${opts.name}: cannot run ${FFMPEG}: ${err.message}`)));
     // 'close' (not 'exit'): stdout has been fully delivered by then
     this.child.on('close', (code, signal) => this.report(code, signal, null));
   }
@@ -137,7 +137,7 @@ export class FfmpegProcess {
     this.killTimer.unref();
   }
 
-  private report(code: number | null, signal: NodeJS.Signals | null, spawnError: MediaError | null): void {
+  private report(code: number | null, signal: NodeJS.Signals | null, spawnError: McuError | null): void {
     this.exited = true;
     if (this.killTimer !== null) clearTimeout(this.killTimer);
     if (this.lastExit !== null) return;
@@ -147,7 +147,7 @@ export class FfmpegProcess {
     if (error === null && (!this.expected || (code !== null && code !== 0 && code !== 255))) {
       const how = signal !== null ? `signal ${signal}` : `code ${code}`;
       const tail = this.stderrTail();
-      error = new MediaError('SB_ERR_CODEC_EXITED', `${this.opts.name}: ffmpeg exited (${how})${tail ? `: ${tail}` : ''}`);
+      error = new McuError('SB_ERR_CODEC_EXITED', `${this.opts.name}: ffmpeg exited (${how})${tail ? `: ${tail}` : ''}`);
     }
     const exit: FfmpegExit = { code, signal, expected: this.expected, error };
     this.lastExit = exit;

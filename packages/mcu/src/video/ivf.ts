@@ -3,7 +3,7 @@
 // little-endian) and the frame. The decoder and recorder write VP8 in it, the encoder writes raw
 // I420 in it (fourcc "I420": ffmpeg's IVF demuxer maps it to rawvideo, which is what lets us give
 // each raw frame its own timestamp) and reads VP8 back out of it.
-import { MediaError } from './errors.js';
+import { McuError } from '../errors.js';
 
 export const IVF_FILE_HEADER = 32;
 export const IVF_FRAME_HEADER = 12;
@@ -63,7 +63,7 @@ export class IvfReader {
     private readonly maxFrame = 8 << 20,
   ) {}
 
-  /** Consumes a chunk; throws a MediaError (SB_ERR_CODEC_OUTPUT) on a frame size over the limit. */
+  /** Consumes a chunk; throws a McuError (SB_ERR_CODEC_OUTPUT) on a frame size over the limit. */
   push(chunk: Uint8Array): void {
     let p = 0;
     const n = chunk.length;
@@ -114,7 +114,7 @@ export class IvfReader {
 
   private frameHeader(b: Uint8Array, o: number): void {
     const size = readU32(b, o);
-    if (size > this.maxFrame) throw new MediaError('SB_ERR_CODEC_OUTPUT', `IVF frame of ${size} bytes (limit ${this.maxFrame})`);
+    if (size > this.maxFrame) throw new McuError('SB_ERR_CODEC_OUTPUT', `IVF frame of ${size} bytes (limit ${this.maxFrame})`);
     this.pts = readU32(b, o + 8) * 0x100000000 + readU32(b, o + 4);
     this.size = size;
   }

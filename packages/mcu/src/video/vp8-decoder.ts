@@ -8,7 +8,7 @@
 // the first keyframe, and the decoder then has nothing to start from.
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { IVF_FRAME_HEADER, ivfFileHeader, writeIvfFrameHeader } from './ivf.js';
-import { MediaError } from './errors.js';
+import { McuError } from '../errors.js';
 import type { Vp8Frame } from './vp8-depacketizer.js';
 
 export interface Vp8DecoderOptions {
@@ -43,7 +43,7 @@ export class Vp8Decoder {
 
   constructor(private readonly opts: Vp8DecoderOptions) {
     const { width: w, height: h } = opts;
-    if (!(w > 0 && h > 0 && w % 2 === 0 && h % 2 === 0)) throw new MediaError('SB_ERR_VIDEO_INVALID', `decoder size ${w}x${h} must be even and positive`);
+    if (!(w > 0 && h > 0 && w % 2 === 0 && h % 2 === 0)) throw new McuError('SB_ERR_VIDEO_INVALID', `decoder size ${w}x${h} must be even and positive`);
     this.out = new Uint8Array((w * h * 3) / 2);
     const vf = `scale=w=${w}:h=${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:black,format=yuv420p`;
     this.proc = new FfmpegProcess({
@@ -56,7 +56,7 @@ export class Vp8Decoder {
       writeFds: [0],
       onStdout: (chunk) => this.onStdout(chunk),
       onExit: (e) => {
-        if (!this.closed && !e.expected) opts.onExit(e.error ?? new MediaError('SB_ERR_CODEC_EXITED', 'vp8 decoder: ffmpeg exited'));
+        if (!this.closed && !e.expected) opts.onExit(e.error ?? new McuError('SB_ERR_CODEC_EXITED', 'vp8 decoder: ffmpeg exited'));
         this.closed = true;
       },
     });

@@ -16,7 +16,7 @@
 import { FfmpegProcess } from './ffmpeg-process.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
 import { IVF_FRAME_HEADER, IvfReader, ivfFileHeader, writeIvfFrameHeader } from './ivf.js';
-import { MediaError } from './errors.js';
+import { McuError } from '../errors.js';
 
 export interface Vp8EncoderOptions {
   width: number;
@@ -87,8 +87,8 @@ export class Vp8Encoder {
 
   constructor(private readonly opts: Vp8EncoderOptions) {
     const { width: w, height: h, fps, bitrate } = opts;
-    if (!(w > 0 && h > 0 && w % 2 === 0 && h % 2 === 0)) throw new MediaError('SB_ERR_VIDEO_INVALID', `encoder size ${w}x${h} must be even and positive`);
-    if (!(fps > 0) || !(bitrate > 0)) throw new MediaError('SB_ERR_VIDEO_INVALID', `fps ${fps} and bitrate ${bitrate} must be positive`);
+    if (!(w > 0 && h > 0 && w % 2 === 0 && h % 2 === 0)) throw new McuError('SB_ERR_VIDEO_INVALID', `encoder size ${w}x${h} must be even and positive`);
+    if (!(fps > 0) || !(bitrate > 0)) throw new McuError('SB_ERR_VIDEO_INVALID', `fps ${fps} and bitrate ${bitrate} must be positive`);
     this.frameSize = (w * h * 3) / 2;
     this.wantBitrate = bitrate;
     this.cur = this.spawn(bitrate);
@@ -120,7 +120,7 @@ export class Vp8Encoder {
   /** Encodes one I420 frame (copied before returning). ptsMs must increase; it comes back in onFrame. */
   encode(i420: Uint8Array, ptsMs: number): void {
     if (this.closed) return;
-    if (i420.length !== this.frameSize) throw new MediaError('SB_ERR_VIDEO_INVALID', `encode: ${i420.length} bytes, expected ${this.frameSize}`);
+    if (i420.length !== this.frameSize) throw new McuError('SB_ERR_VIDEO_INVALID', `encode: ${i420.length} bytes, expected ${this.frameSize}`);
     const now = Date.now();
     this.maybeSwap(now);
     const cur = this.cur;
@@ -287,6 +287,6 @@ export class Vp8Encoder {
     this.closed = true;
     this.next?.proc.close();
     this.next = null;
-    this.opts.onExit(e.error ?? new MediaError('SB_ERR_CODEC_EXITED', 'vp8 encoder: ffmpeg exited'));
+    this.opts.onExit(e.error ?? new McuError('SB_ERR_CODEC_EXITED', 'vp8 encoder: ffmpeg exited'));
   }
 }

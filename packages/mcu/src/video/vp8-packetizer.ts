@@ -4,7 +4,7 @@
 // PID 0, and the marker on the last. Sequence numbers continue across calls from a random start.
 // The packets of one frame are views of one buffer allocated per frame (they are sent
 // asynchronously, so they cannot be reused by the next call).
-import { MediaError } from './errors.js';
+import { McuError } from '../errors.js';
 
 const RTP_HEADER = 12;
 const DESCRIPTOR = 4;
@@ -25,7 +25,7 @@ export class Vp8Packetizer {
 
   constructor(opts: Vp8PacketizerOptions) {
     const max = opts.maxPacketSize ?? 1200;
-    if (!Number.isInteger(max) || max < RTP_HEADER + DESCRIPTOR + 1) throw new MediaError('SB_ERR_VIDEO_INVALID', `maxPacketSize ${max} is too small`);
+    if (!Number.isInteger(max) || max < RTP_HEADER + DESCRIPTOR + 1) throw new McuError('SB_ERR_VIDEO_INVALID', `maxPacketSize ${max} is too small`);
     this.ssrc = opts.ssrc >>> 0;
     this.payloadType = opts.payloadType & 0x7f;
     this.maxPayload = max - RTP_HEADER - DESCRIPTOR;

@@ -177,8 +177,8 @@ test('gain 0.5 halves a participant\'s amplitude in the others\' mixes; bad gain
   const after = tone(h.tail('b'), 440);
   assert.ok(Math.abs(after / before - 0.5) < 0.08, `440 Hz in b: ${before.toFixed(0)} -> ${after.toFixed(0)}`);
   assert.ok(Math.abs(db(tone(h.tail('a'), 660), 6000)) < 2, 'b unchanged in a');
-  assert.throws(() => h.room.setGain('a', -1), { code: 'ERR_AUDIO_GAIN' });
-  assert.throws(() => h.room.setGain('a', Number.NaN), { code: 'ERR_AUDIO_GAIN' });
+  assert.throws(() => h.room.setGain('a', -1), { code: 'SB_ERR_AUDIO_GAIN' });
+  assert.throws(() => h.room.setGain('a', Number.NaN), { code: 'SB_ERR_AUDIO_GAIN' });
   h.close();
 });
 
@@ -304,6 +304,6 @@ test('remove() frees the codecs and stops the stream; close() frees all, then re
   room.close();
   assert.equal(liveHandlers(), base);
   room.tick(40); // ignored
-  assert.throws(() => room.add('d'), { code: 'ERR_AUDIO_CLOSED' });
-  assert.throws(() => new AudioRoom({ encoded() {} }, { bitrate: 10 }), { code: 'ERR_OPUS_BITRATE' });
+  assert.throws(() => room.add('d'), { code: 'SB_ERR_AUDIO_CLOSED' });
+  assert.throws(() => new AudioRoom({ encoded() {} }, { bitrate: 10 }), { code: 'SB_ERR_OPUS_BITRATE' });
 });

@@ -181,16 +181,16 @@ test('encoder: bitrate changes the packet size; bad input throws errors with a c
   assert.ok(s64 > 100 && s64 < 200, `64 kbit/s is ~160 B per 20 ms, got ${s64}`);
 
   const enc = new OpusEncoder();
-  assert.throws(() => enc.encode(new Int16Array(480)), { code: 'ERR_OPUS_FRAME_SIZE' });
-  assert.throws(() => enc.setBitrate(100), { code: 'ERR_OPUS_BITRATE' });
-  assert.throws(() => enc.setBitrate(Number.NaN), { code: 'ERR_OPUS_BITRATE' });
-  assert.throws(() => new OpusEncoder({ bitrate: 1e9 }), { code: 'ERR_OPUS_BITRATE' });
+  assert.throws(() => enc.encode(new Int16Array(480)), { code: 'SB_ERR_OPUS_FRAME_SIZE' });
+  assert.throws(() => enc.setBitrate(100), { code: 'SB_ERR_OPUS_BITRATE' });
+  assert.throws(() => enc.setBitrate(Number.NaN), { code: 'SB_ERR_OPUS_BITRATE' });
+  assert.throws(() => new OpusEncoder({ bitrate: 1e9 }), { code: 'SB_ERR_OPUS_BITRATE' });
   enc.setBitrate(24_000);
   const p = enc.encode(frames[0]);
   assert.equal(enc.encode(frames[1]).buffer, p.buffer, 'the output buffer is reused');
   enc.free();
   enc.free(); // idempotent
-  assert.throws(() => enc.encode(frames[0]), { code: 'ERR_OPUS_FREED' });
+  assert.throws(() => enc.encode(frames[0]), { code: 'SB_ERR_OPUS_FREED' });
 });
 
 test('many codecs in one process: wasm memory grows and the first codec still works; free() releases', () => {
