@@ -121,7 +121,6 @@ test('room engine: three participants get their N-1 audio mix and one composed p
     await sleep(5);
   }
 
-  console.log(JSON.stringify(engine.stats()));
   // audio: ~50 packets/s each; the last second's mix holds the others' tones, not its own
   for (const n of names) {
     const pkts = audioOut.get(n)!;
