@@ -1,20 +1,10 @@
 // Readers for /proc: process and thread CPU time, machine CPU time, UDP counters and per-socket drops.
 // All synchronous and cheap (a few small files, read about once a second).
 
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-let clkTck = 0;
-/** Clock ticks per second (USER_HZ) for /proc CPU times. */
-export function ticksPerSecond(): number {
-  if (clkTck) return clkTck;
-  try {
-    clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    clkTck = 100;
-  }
-  return clkTck;
-}
+/** Clock ticks per second (USER_HZ) for /proc CPU times: the load tool's reader. */
+export { clockTicksPerSecond as ticksPerSecond } from '../../packages/load-test/src/index.js';
 
 /** utime+stime (ticks) from a /proc/.../stat file's text; fields after the ')' of comm. */
 function statTicks(text: string): number {

@@ -172,7 +172,8 @@ export class WrtcParticipant {
 
     const joined = await this.request({ type: 'join', token: this.opts.token, sdkVersion: 'wrtc-interop/0' });
     this.sid = (joined.participant as { sid: string }).sid;
-    this.sfu = (joined.room as { topology: string }).topology === 'sfu';
+    const topology = (joined.room as { topology: string }).topology;
+    this.sfu = topology === 'sfu' || topology === 'mcu';
     this.iceServers = (joined.iceServers as unknown[]) ?? [];
     const pingMs = Number(joined.pingIntervalMs) || 10_000;
     this.pingTimer = setInterval(() => this.send({ type: 'ping', t: Date.now() }), pingMs);
@@ -255,7 +256,12 @@ export class WrtcParticipant {
     }
     // Decide the mode now: ws may deliver the server's first offer in the same tick as `joined`,
     // before the awaiting code below the join request runs.
-    if (msg.type === 'joined') this.sfu = (msg.room as { topology: string }).topology === 'sfu';
+    if (msg.type === 'joined') {
+      // MCU rooms signal like SFU rooms; their one video track (stream id 'mcu') is the room's picture
+      const topology = (msg.room as { topology: string }).topology;
+      this.sfu = topology === 'sfu' || topology === 'mcu';
+      if (topology === 'mcu') this.ownerOfCid.set('mcu', 'mcu');
+    }
     const replyTo = (msg.id ?? msg.replyTo) as number | undefined;
     if (typeof replyTo === 'number' && this.replies.has(replyTo)) {
       const r = this.replies.get(replyTo)!;

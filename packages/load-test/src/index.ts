@@ -16,7 +16,7 @@ export { StreamStats, LatencyHistogram } from './stats.js';
 export { createHs256Token } from './token.js';
 // MCU load (mcu.ts): rooms of participants that all publish and receive the server's mix / composed video
 export { runMcuLoad, summarizeMcu, type McuLoadOptions, type McuLoadReport, type McuTarget, type McuParticipantResult } from './mcu.js';
-export { AudioCadence, VideoFrames, SeqExtender, processTree, processTreeCpuUs, AUDIO_FRAME_MS, ON_TIME_SLACK_MS, type AudioCadenceResult, type VideoFramesResult } from './mcu-stats.js';
+export { AudioCadence, VideoFrames, SeqExtender, processTree, processTreeCpuUs, clockTicksPerSecond, AUDIO_FRAME_MS, ON_TIME_SLACK_MS, type AudioCadenceResult, type VideoFramesResult } from './mcu-stats.js';
 export { janusAudioBridgeCreateRoom, janusAudioBridgeJoin, janusAudioBridgeDestroyRoom } from './janus-audiobridge.js';
 export { writeJanusAudioBridgeConfig, addVethAddress, JANUS_BINARY, JANUS_VETH_IP } from './mcu-janus-server.js';
 
