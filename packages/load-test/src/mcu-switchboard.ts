@@ -27,6 +27,8 @@ export interface McuSession {
   trace: string[];
   /** Connection states (publisher/subscriber, or the one connection). */
   state(): string;
+  /** Received tracks, held so they are not garbage-collected (their callbacks would go with them). */
+  tracks?: unknown[];
 }
 
 /** POST /api/rooms {name, topology: 'mcu', maxParticipants} with a room-admin token; an existing room is fine. */
@@ -73,7 +75,11 @@ export async function switchboardMcuJoin(t: McuSwitchboardTarget, room: string, 
   const sub = new ndc.PeerConnection(`${identity}-sub`, { iceServers: [] });
   pub.onStateChange((s) => (pubState = s));
   sub.onStateChange((s) => (subState = s));
+  // Keep the Track objects: one that is garbage-collected stops calling onMessage (node-datachannel
+  // frees its callback with the wrapper), which looked like the server going silent after ~8 s.
+  const tracks: unknown[] = [];
   sub.onTrack((track) => {
+    tracks.push(track);
     const kind = track.type();
     trace.push(`${ms()} track ${kind} mid ${track.mid()}`);
     track.onMessage((buf) => receiver.onPacket(buf, kind));
@@ -129,7 +135,7 @@ export async function switchboardMcuJoin(t: McuSwitchboardTarget, room: string, 
     closePc(pub);
     closePc(sub);
   };
-  const session: McuSession = { close, errors, trace, state: () => `publisher ${pubState}, subscriber ${subState}` };
+  const session: McuSession = { close, errors, trace, state: () => `publisher ${pubState}, subscriber ${subState}`, tracks };
   try {
     sock.on((m) => {
       if (m.type === 'error') {

@@ -13,6 +13,9 @@ import { decodeDataFrame, encodeDataFrame } from '@switchboard/protocol';
 import { MCU_PUBLISHER_CODECS, syntheticProducer } from './mixer.js';
 import type { MixerFactory, RoomMixer } from './mixer.js';
 import type { PublisherLimits } from './negotiation.js';
+import { ntpNow, rtpTimestamp, writeSenderReport } from '@switchboard/rtp';
+
+const srOut = new Uint8Array(128);
 
 export interface KnownTrack {
   sid: string;
@@ -46,6 +49,9 @@ export class SfuRoom implements ParticipantHost {
   private readonly mixedVideo: Producer | null = null;
   private readonly mixes = new Map<string, Producer>();
   private receiverBps = -1;
+  private allocationTicks = 0;
+  /** The mixer's streams are made in real time: each one's last RTP timestamp and when it came, for sender reports. */
+  private readonly lastMixed = new Map<Producer, { ts: number; atMs: number }>();
 
   constructor(
     readonly sid: string,
@@ -58,9 +64,9 @@ export class SfuRoom implements ParticipantHost {
       this.mixer = mixerFactory(sid, {
         audio: (to, pkt) => {
           const mix = this.mixes.get(to);
-          if (mix !== undefined) mix.receive(pkt, 0, pkt.length, mix.layers[0], Date.now());
+          if (mix !== undefined) this.mixedIn(mix, pkt);
         },
-        video: (pkt) => this.mixedVideo?.receive(pkt, 0, pkt.length, this.mixedVideo.layers[0], Date.now()),
+        video: (pkt) => this.mixedIn(this.mixedVideo!, pkt),
         requestKeyframe: (from) => {
           const now = Date.now();
           for (const pr of this.participants.get(from)?.producers.values() ?? []) if (pr.kind === 'video') pr.requestKeyframe(0, now);
@@ -79,6 +85,31 @@ export class SfuRoom implements ParticipantHost {
 
   log(level: 'info' | 'warn', obj: Record<string, unknown>, msg: string): void {
     this.host.log(level, { room: this.sid, ...obj }, msg);
+  }
+
+  private mixedIn(producer: Producer, pkt: Uint8Array): void {
+    const now = Date.now();
+    if (pkt.length >= 12) this.lastMixed.set(producer, { ts: rtpTimestamp(pkt, 0), atMs: now });
+    producer.receive(pkt, 0, pkt.length, producer.layers[0], now);
+  }
+
+  /**
+   * MCU rooms: sender reports for the mixed streams (there is no publisher SR to translate), so
+   * receivers can sync the room's audio and video: the last packet's timestamp at its wall-clock time.
+   */
+  sendMixSenderReports(): void {
+    for (const [producer, last] of this.lastMixed) {
+      if (producer.closed) {
+        this.lastMixed.delete(producer);
+        continue;
+      }
+      const ntp = ntpNow(last.atMs);
+      for (const c of producer.consumers) {
+        if (c.paused || c.packetsSent === 0) continue;
+        const n = writeSenderReport(srOut, 0, { ssrc: c.params.ssrc, ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: c.outTimestamp(last.ts), packetCount: c.packetsSent >>> 0, octetCount: c.bytesSent >>> 0 });
+        c.sender.send(srOut, 0, n);
+      }
+    }
   }
 
   join(sid: string, canSubscribe: boolean, canPublishData = true, name = sid): SfuParticipant {
@@ -111,7 +142,9 @@ export class SfuRoom implements ParticipantHost {
     p.close();
     if (this.mixer !== null) {
       this.mixer.participantLeft(sid);
-      this.mixes.get(sid)?.close();
+      const mix = this.mixes.get(sid);
+      mix?.close();
+      if (mix !== undefined) this.lastMixed.delete(mix);
       this.mixes.delete(sid);
     }
   }
@@ -301,6 +334,7 @@ export class SfuRoom implements ParticipantHost {
         this.receiverBps = bps;
         this.mixer.receiverBitrate(bps);
       }
+      if (++this.allocationTicks % 2 === 0) this.sendMixSenderReports(); // every second
       return;
     }
     for (const p of this.participants.values()) this.allocate(p, nowMs);
@@ -332,5 +366,6 @@ export class SfuRoom implements ParticipantHost {
     this.mixedVideo?.close();
     for (const m of this.mixes.values()) m.close();
     this.mixes.clear();
+    this.lastMixed.clear();
   }
 }

@@ -1,7 +1,3 @@
-// NOT in the default suite (the file name does not end in .test.ts): the load tool's libdatachannel peers
-// intermittently stop receiving from an MCU room ~7-8 s after joining (audio and video, all peers at
-// once, while the server counts the packets as sent); until that is understood this run would make
-// the suite flaky. Run it by hand: node scripts/run-tests.mjs packages/load-test/test/mcu-switchboard.run.ts
 // Real MCU load runs against a `switchboard serve` started here with MCU rooms by default: every
 // participant publishes Opus (and VP8) and receives ONE audio track (the mix of the others) and
 // ONE video track (the composed room picture). The Switchboard twin of mcu-audiobridge.test.ts.
