@@ -5,6 +5,7 @@
 //   GET    /api/rooms/:name/stats                       server-side media stats (SFU: transports, tracks, layers; MCU: the mixer too)
 //   POST   /api/rooms/:name/recording                   MCU: start recording the composed room to WebM -> 201 { path }
 //   DELETE /api/rooms/:name/recording                   MCU: stop it -> { path, bytes, durationMs }
+//   POST   /api/rooms/:name/participants/:identity/mix   MCU: { gain?: 0..16, muted?: boolean } in everyone's mix
 //   DELETE /api/rooms/:name/participants/:identity      remove a participant
 //   DELETE /api/rooms/:name                             close a room (everyone is told)
 // Errors are JSON { code, message } with 400/401/403/404/409.
@@ -63,8 +64,12 @@ export interface AdminApiOptions {
   recording?: {
     start(room: Room): Promise<{ path: string }>;
     stop(room: Room): Promise<{ path: string; bytes: number; durationMs: number }>;
+    /** A participant's gain and mute in the others' mixes. */
+    mix(room: Room, participantSid: string, settings: { gain?: number; muted?: boolean }): void;
   };
 }
+
+const MixSettings = z.object({ gain: z.number().min(0).max(16).optional(), muted: z.boolean().optional() }).strict();
 
 /** Error codes of the media engine, as HTTP statuses. */
 const MEDIA_ERROR_STATUS: Record<string, number> = {
@@ -159,6 +164,23 @@ export function registerAdminApi(app: FastifyInstance, rooms: RoomManager, verif
     try {
       const room = await recordingRoom(req);
       return reply.code(201).send(await opts.recording!.start(room));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.post<{ Params: { name: string; identity: string } }>('/api/rooms/:name/participants/:identity/mix', async (req, reply) => {
+    try {
+      const parsed = MixSettings.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ApiError(400, 'SB_ERR_INVALID_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+      }
+      const room = await recordingRoom(req);
+      const p = room.participants.find((x) => x.identity === req.params.identity);
+      if (!p) throw new ApiError(404, 'SB_ERR_UNKNOWN_PARTICIPANT', `no participant ${JSON.stringify(req.params.identity)} in ${room.name}`);
+      opts.recording!.mix(room, p.sid, parsed.data);
+      return reply.send({ identity: p.identity, ...parsed.data });
     } catch (err) {
       return fail(reply, err);
     }

@@ -161,7 +161,7 @@ export class Switchboard {
           topologies,
           mediaStats: (room) => (room.topology !== 'mesh' && this.sfu ? this.sfu.sfu.roomStats(room.sid) : undefined),
           mixerStats: (room) => this.sfu?.mixerStats(room) ?? Promise.resolve(undefined),
-          recording: this.sfu?.topologies.includes('mcu') ? { start: (room) => this.sfu!.startRecording(room), stop: (room) => this.sfu!.stopRecording(room) } : undefined,
+          recording: this.sfu?.topologies.includes('mcu') ? { start: (room) => this.sfu!.startRecording(room), stop: (room) => this.sfu!.stopRecording(room), mix: (room, sid, m) => this.sfu!.setMix(room, sid, m) } : undefined,
         });
         registerStatic(app, { devKey: dev && !Object.keys(cfg.auth.keys).length ? { apiKey: dev.keys.apiKey, secret: dev.keys.apiSecret } : null });
         endpoints.push('/rtc', '/api/rooms');

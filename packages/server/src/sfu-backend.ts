@@ -79,6 +79,13 @@ export class SfuBackend implements MediaBackend {
     return this.mixerOf(room).stopRecording();
   }
 
+  /** A participant's gain and mute in the others' mixes. */
+  setMix(room: Room, participantSid: string, settings: { gain?: number; muted?: boolean }): void {
+    const mp = this.mixerOf(room);
+    if (settings.gain !== undefined) mp.setGain(participantSid, settings.gain);
+    if (settings.muted !== undefined) mp.setMuted(participantSid, settings.muted);
+  }
+
   /** The MCU engine's figures for a room (undefined: not an MCU room with media). */
   async mixerStats(room: Room): Promise<(EngineStats & { restarts: number; dropped: number; failed: boolean }) | undefined> {
     const mp = this.mixers.get(room.sid);

@@ -87,6 +87,9 @@ test('create, list, get; duplicates and bad bodies are refused; MCU rooms and th
   assert.equal((await call('POST', '/rooms/mixed/recording', t, {})).body.code, 'SB_ERR_MCU_NO_MEDIA');
   assert.equal((await call('POST', '/rooms/standup/recording', t, {})).body.code, 'SB_ERR_WRONG_TOPOLOGY');
   assert.equal((await call('DELETE', '/rooms/nowhere/recording', t)).status, 404);
+  assert.equal((await call('POST', '/rooms/mixed/participants/amy/mix', t, { gain: 99 })).body.code, 'SB_ERR_INVALID_REQUEST');
+  assert.equal((await call('POST', '/rooms/mixed/participants/nobody/mix', t, { muted: true })).body.code, 'SB_ERR_UNKNOWN_PARTICIPANT');
+  assert.equal((await call('POST', '/rooms/standup/participants/amy/mix', t, { muted: true })).body.code, 'SB_ERR_WRONG_TOPOLOGY');
   assert.equal((await call('POST', '/rooms', t, { name: 'odd', topology: 'p2p' })).status, 400);
   const list = await call('GET', '/rooms', t);
   assert.ok(list.body.rooms.some((r: any) => r.name === 'standup'));
