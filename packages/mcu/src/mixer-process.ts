@@ -133,6 +133,11 @@ export class MixerProcess {
     });
   }
 
+  /** The media process's pid (undefined between a crash and its restart). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   participantJoined(sid: string, name: string): void {
     this.participants.set(sid, name);
     this.post({ t: 'join', sid, name });
