@@ -10,14 +10,13 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { runLoadTest, type LoadReport } from '@switchboard/load-test';
 import { NETNS_MARK, reexecInNetns } from './lib/netns.js';
-import { installCleanup, liveChildren, programPid, sleep, startChild, stopChild, type Child } from './lib/children.js';
+import { freePort, installCleanup, liveChildren, programPid, sleep, startChild, stopChild, waitTcp, type Child } from './lib/children.js';
 import { processUserSys, snmpDelta, ticksPerSecond, udpSnmp, type UdpSnmp } from './lib/procfs.js';
 import { table } from './lib/report.js';
 
@@ -117,34 +116,6 @@ function addJanusVeth(): string {
 }
 
 // ---- servers --------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function waitTcp(port: number, host: string, ms: number, child: Child): Promise<void> {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    if (!child.isRunning()) throw new Error(`${child.name} exited: ${child.tail.slice(-8).join(' | ')}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, host, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${child.name}: port ${port} not open after ${ms} ms (${child.tail.slice(-8).join(' | ')})`);
-}
 
 interface Server {
   target: Target;

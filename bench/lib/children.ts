@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import net from 'node:net';
 import readline from 'node:readline';
 
 export interface Line {
@@ -156,4 +157,34 @@ export function installCleanup(onSignal?: (sig: string) => void): void {
     killAllNow();
     process.exit(1);
   });
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/** Waits until host:port accepts TCP connections; fails at once if the child exits. */
+export async function waitTcp(port: number, host: string, ms: number, child: Child): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (!child.isRunning()) throw new Error(`${child.name} exited: ${child.tail.slice(-8).join(' | ')}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, host, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${child.name}: port ${port} not open after ${ms} ms (${child.tail.slice(-8).join(' | ')})`);
 }
