@@ -6,22 +6,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FADE_FRAMES, OpusDecoder, OpusEncoder, PLC_FRAMES, toc20ms } from '../../src/audio/opus.js';
 import { createHandler, destroyHandler, encodeInto, liveHandlers, MAX_PACKET_SIZE, wasmHeapBytes } from '../../src/audio/opus-wasm.js';
+import { RATE, tone } from './helpers.js';
 
-const RATE = 48_000;
 
-/** Amplitude of frequency f in x (Hann-windowed DFT at f; a pure tone of amplitude A gives ~A). */
-function tone(x: Int16Array, f: number): number {
-  let re = 0;
-  let im = 0;
-  const n = x.length;
-  for (let i = 0; i < n; i++) {
-    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
-    const ph = (2 * Math.PI * f * i) / RATE;
-    re += x[i] * w * Math.cos(ph);
-    im -= x[i] * w * Math.sin(ph);
-  }
-  return (2 * Math.hypot(re, im)) / (n * 0.5);
-}
 
 const rms = (x: Int16Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
 const db = (a: number, b: number) => 20 * Math.log10(a / Math.max(b, 1e-9));
