@@ -35,6 +35,7 @@ import {
   grids,
   inbound,
   joinPage,
+  framesSeen,
   spectrum,
   spectrumProblems,
   transceivers,
@@ -100,6 +101,10 @@ describe('MCU rooms in Chromium', { skip: skipMcu }, () => {
       assert.equal(audio[0]!.codec.toLowerCase(), 'audio/opus');
       assert.equal(video[0]!.frameWidth, W, `the composed picture is ${W} wide`);
       assert.equal(video[0]!.frameHeight, H, `and ${H} high`);
+      // and the composed frames reach the video track the SDK handed to the application
+      const seen = await framesSeen(page, { from: 'mcu' }, 10, 10_000);
+      assert.equal(seen.frames, 10, `${who}: the mcu's video track delivered ${seen.frames} frames in 10 s to the application`);
+      assert.deepEqual([seen.width, seen.height], [W, H]);
       // the receivers that carry media: exactly one of each kind
       const recv = (await transceivers(page)).filter((t) => t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv');
       assert.equal(recv.filter((t) => t.kind === 'video').length, 1, `${who}: receiving video transceivers ${JSON.stringify(recv)}`);

@@ -3,14 +3,27 @@
  * Page code is plain JavaScript strings (see test/helpers/chromium.ts on tsx and evaluate()).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
+import { counts, distance, FOUR, framesSeen, joinPage } from '../helpers/mcu-page.js';
 import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
+import { framesOf, TRACK_FRAMES_JS } from '../helpers/track-frames.js';
+
+/** Every remote video track the SDK handed to this page's application delivers 10 frames within 10 s. */
+async function seesEveryVideo(page: Page, expected: number, who: string): Promise<void> {
+  const n = (await page.evaluate('window.sbVideoTracks().length')) as number;
+  assert.equal(n, expected, `${who} holds ${n} live remote video tracks`);
+  for (let k = 0; k < n; k++) {
+    const seen = await framesOf(page, `window.sbVideoTracks()[${k}].track`, 10, 10_000);
+    const from = await page.evaluate(`window.sbVideoTracks()[${k}].from`);
+    assert.equal(seen.frames, 10, `${who}: the video track from ${from} delivered ${seen.frames} frames in 10 s to the application`);
+  }
+}
 
 
 /** Defines window.sbJoin(room, identity, opts) in the page: connects, publishes camera + mic, records events. */
-const PAGE_SETUP = `
+const PAGE_SETUP = TRACK_FRAMES_JS + `
 window.sbJoin = async (roomName, identity, opts) => {
   const { Room } = await import('/sdk/switchboard.js');
   const res = await fetch('/api/dev/token?room=' + encodeURIComponent(roomName) + '&identity=' + encodeURIComponent(identity));
@@ -19,7 +32,7 @@ window.sbJoin = async (roomName, identity, opts) => {
   window.sbState = state;
   const room = await Room.connect(location.origin, token, opts || {});
   window.sbRoom = room;
-  room.on('trackSubscribed', (track, pub, p) => state.subscribed.push({ kind: track.kind, pub: pub.sid, from: p.identity }));
+  room.on('trackSubscribed', (track, pub, p) => state.subscribed.push({ kind: track.kind, pub: pub.sid, from: p.identity, track }));
   room.on('participantConnected', (p) => state.connectedPeers.push(p.identity));
   room.on('participantDisconnected', (p) => state.disconnectedPeers.push(p.identity));
   state.events = [];
@@ -28,6 +41,7 @@ window.sbJoin = async (roomName, identity, opts) => {
   for (const t of media.getTracks()) await room.localParticipant.publishTrack(t);
   return room.localParticipant.sid;
 };
+window.sbVideoTracks = () => window.sbState.subscribed.filter((s) => s.kind === 'video' && s.track.readyState === 'live');
 window.sbCounts = () => {
   const s = window.sbState;
   return { video: s.subscribed.filter((x) => x.kind === 'video').length, audio: s.subscribed.filter((x) => x.kind === 'audio').length };
@@ -65,6 +79,9 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
     env = await startServeWithBrowser();
   });
 
+  afterEach(async () => {
+    await env?.closePages();
+  });
   after(async () => {
     await env?.stop();
   });
@@ -91,10 +108,30 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
           list.filter((s) => s.kind === 'audio' && s.packetsReceived > 0).length === 3,
         15_000,
       );
+      await seesEveryVideo(page, 3, `page ${i}`);
     }
     await pages[3]!.evaluate('window.sbRoom.disconnect()');
     for (let i = 0; i < 3; i++) {
       await waitFor(`page ${i} sees user3 leave`, () => pages[i]!.evaluate('window.sbState.disconnectedPeers') as Promise<string[]>, (l) => l.includes('user3'), 10_000);
+    }
+    for (const p of pages) await p.close();
+  });
+
+  test('4 participants publish a canvas and an oscillator (two streams) right after connecting: every remote video track the app holds renders its sender\'s colour', async () => {
+    // The SDK's public calls only, as an application would: Room.connect, then publishTrack of a
+    // canvas captureStream() video and of a WebAudio oscillator track, each its own MediaStream.
+    const pages: Page[] = [];
+    for (const spec of FOUR) pages.push(await joinPage(env, 'mesh-canvas', spec, { connect: {} }));
+    for (const [i, page] of pages.entries()) {
+      await waitFor(`${FOUR[i]!.identity} holds 3 remote video + 3 audio tracks`, () => counts(page), (c) => c.video === 3 && c.audio === 3, 20_000);
+    }
+    for (const [i, page] of pages.entries()) {
+      for (const [j, sender] of FOUR.entries()) {
+        if (i === j) continue;
+        const seen = await framesSeen(page, { from: sender.identity }, 10, 10_000);
+        assert.equal(seen.frames, 10, `${FOUR[i]!.identity}: ${sender.identity}'s video track delivered ${seen.frames} frames in 10 s (${JSON.stringify(seen)})`);
+        assert.ok(seen.centre && distance(seen.centre, sender.color!) < 60, `${FOUR[i]!.identity}: ${sender.identity}'s track shows ${JSON.stringify(seen.centre)}, not ${JSON.stringify(sender.color)}`);
+      }
     }
     for (const p of pages) await p.close();
   });
@@ -106,6 +143,7 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
       await waitFor(`page ${i} subscribed`, () => page.evaluate('window.sbCounts()') as Promise<{ video: number; audio: number }>, (c) => c.video === 3 && c.audio === 3, 30_000);
       type Inbound = { kind: string; framesDecoded: number };
       await waitFor(`page ${i} frames`, () => page.evaluate('window.sbInbound()') as Promise<Inbound[]>, (l) => l.filter((s) => s.kind === 'video' && s.framesDecoded > 0).length === 3, 20_000);
+      await seesEveryVideo(page, 3, `page ${i}`);
       const types = (await page.evaluate('window.sbLocalCandidateTypes()')) as (string | null)[];
       assert.deepEqual(types, ['relay', 'relay', 'relay']);
     }
@@ -129,6 +167,7 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
     for (const page of pages) {
       const n = await frames(page);
       await waitFor('frames keep increasing after the restart', () => frames(page), (m) => m > n + 5, 10_000);
+      await seesEveryVideo(page, 1, 'after the ICE restart');
     }
     for (const p of pages) await p.close();
   });
@@ -152,6 +191,7 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
     for (const page of pages) {
       const before = await frames(page);
       await waitFor('frames keep increasing', () => frames(page), (n) => n > before, 10_000);
+      await seesEveryVideo(page, 1, 'after the reconnect');
     }
     for (const p of pages) await p.close();
   });

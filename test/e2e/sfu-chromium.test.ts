@@ -6,13 +6,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
+import { counts, distance, FOUR, joinPage, framesSeen, toneLevel, TONE_5, type ParticipantSpec } from '../helpers/mcu-page.js';
+import { sleep } from '../helpers/processes.js';
 import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
+import { framesOf, TRACK_FRAMES_JS } from '../helpers/track-frames.js';
 
 /** window.sbJoin(room, identity, opts): connects, publishes camera (1280x720) + mic, records events. */
-const PAGE_SETUP = `
+const PAGE_SETUP = TRACK_FRAMES_JS + `
 window.sbJoin = async (roomName, identity, opts) => {
   const { Room } = await import('/sdk/switchboard.js');
   const res = await fetch('/api/dev/token?room=' + encodeURIComponent(roomName) + '&identity=' + encodeURIComponent(identity));
@@ -22,7 +25,7 @@ window.sbJoin = async (roomName, identity, opts) => {
   const room = await Room.connect(location.origin, token, opts || {});
   window.sbRoom = room;
   room.on('trackSubscribed', (track, pub, p) => {
-    state.subscribed.push({ kind: track.kind, pub: pub.sid, from: p.identity });
+    state.subscribed.push({ kind: track.kind, pub: pub.sid, from: p.identity, track });
     // played out, so the audio is decoded (Chromium pulls remote audio only for a sink)
     const el = document.createElement(track.kind === 'video' ? 'video' : 'audio');
     el.autoplay = true;
@@ -52,6 +55,7 @@ window.sbInbound = async () => {
   });
   return out;
 };
+window.sbVideoTrack = (from) => { const l = window.sbState.subscribed.filter((s) => s.kind === 'video' && s.track.readyState === 'live' && (!from || s.from === from)); return l.length ? l[l.length - 1].track : null; };
 window.sbVideoPub = (from) => { const x = window.sbState.subscribed.find((s) => s.kind === 'video' && (!from || s.from === from)); return x ? x.pub : null; };
 window.sbOutbound = async () => {
   const stats = await window.sbRoom.getStats();
@@ -124,10 +128,31 @@ function blockUdpPort(port: number): () => void {
 
 const inboundVideo = (s: Inbound[]) => s.filter((x) => x.kind === 'video');
 
+/**
+ * Frames reach the video track from `from` that the SDK handed to the page's application (10 of
+ * them within 10 s), `width` wide if given. The fake camera's picture is not a known colour, so
+ * only the count and size are checked here; the 6-participant test checks colours.
+ */
+async function seesAlice(page: Page, width?: number, from = 'alice'): Promise<void> {
+  const seen = await framesOf(page, `window.sbVideoTrack(${JSON.stringify(from)})`, 10, 10_000);
+  assert.equal(seen.frames, 10, `${from}'s video track delivered ${seen.frames} frames in 10 s to the application (${JSON.stringify(seen)})`);
+  if (width !== undefined) assert.equal(seen.width, width, `${from}'s frames at the track are ${seen.width} wide`);
+}
+
+/** Six colours far apart and six tones (each received track is checked on its own, so no two tones need to be apart from each other's products). */
+const SIX: ParticipantSpec[] = [
+  ...FOUR,
+  { identity: 'p4-magenta', color: [255, 0, 255], tone: TONE_5 },
+  { identity: 'p5-cyan', color: [0, 255, 255], tone: 2870 },
+];
+
 describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
   let env: ServeWithBrowser;
   before(async () => {
     env = await startServeWithBrowser({ SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'sfu' });
+  });
+  afterEach(async () => {
+    await env?.closePages();
   });
   after(async () => {
     await env?.stop();
@@ -139,19 +164,23 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     return page;
   };
 
-  test('6 participants: each decodes video and audio from the other five', async () => {
+  test('6 participants: each sees the other five (their colours on the tracks the SDK handed over) and hears them (their tones)', async () => {
+    // Sized for 2 cores: 6 pages each encode one 320x180 canvas at 15 fps and decode five
+    // (simulcast and 720p are proven with 2 participants below).
     const pages: Page[] = [];
-    for (let i = 0; i < 6; i++) pages.push(await join('sfu-six', `p${i}`));
+    for (const spec of SIX) pages.push(await joinPage(env, 'sfu-six', spec));
     for (const [i, page] of pages.entries()) {
-      await waitFor(`p${i} subscribed to 5 video + 5 audio`, () => page.evaluate('window.sbCounts()') as Promise<{ video: number; audio: number }>, (c) => c.video === 5 && c.audio === 5, 30_000);
+      await waitFor(`${SIX[i]!.identity} holds 5 video + 5 audio tracks`, () => counts(page), (c) => c.video === 5 && c.audio === 5, 30_000);
     }
     for (const [i, page] of pages.entries()) {
-      await waitFor(
-        `p${i} decodes 5 videos and receives 5 audio streams`,
-        () => page.evaluate('window.sbInbound()') as Promise<Inbound[]>,
-        (s) => s.filter((x) => x.kind === 'video' && x.framesDecoded > 10).length === 5 && s.filter((x) => x.kind === 'audio' && x.samples > 48000 && x.audioEnergy > 0).length === 5,
-        30_000,
-      );
+      for (const [j, sender] of SIX.entries()) {
+        if (i === j) continue;
+        const seen = await framesSeen(page, { from: sender.identity }, 10, 10_000);
+        assert.equal(seen.frames, 10, `${SIX[i]!.identity}: ${sender.identity}'s video track delivered ${seen.frames} frames in 10 s (${JSON.stringify(seen)})`);
+        assert.ok(seen.centre && distance(seen.centre, sender.color!) < 60, `${SIX[i]!.identity}: ${sender.identity}'s track shows ${JSON.stringify(seen.centre)}, not ${JSON.stringify(sender.color)}`);
+        // the tone is sent at amplitude 0.1 (-20 dBFS); Opus keeps a pure tone's level
+        await waitFor(`${SIX[i]!.identity} hears ${sender.identity}'s ${sender.tone} Hz tone`, () => toneLevel(page, { from: sender.identity }, sender.tone!), (a) => a > 0.03, 10_000);
+      }
     }
     const stats = await env.admin('GET', '/api/rooms/sfu-six/stats');
     assert.equal(stats.status, 200);
@@ -164,7 +193,6 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     const metrics = await fetch(`${env.base}metrics`).then((r) => r.text());
     assert.match(metrics, /switchboard_sfu_consumers 60/);
     assert.match(metrics, /switchboard_sfu_packets_total\{direction="out"\} [1-9]/);
-    for (const p of pages) await p.close();
   });
 
   test('simulcast: a small display gets the low layer, a large one the high layer; unwatched layers are paused at the publisher', async () => {
@@ -172,10 +200,12 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     const b = await join('sfu-simulcast', 'bob');
     const width = async () => inboundVideo((await b.evaluate('window.sbInbound()')) as Inbound[])[0]?.frameWidth ?? 0;
     await waitFor('bob decodes alice at full size', width, (w) => w === 1280, 30_000);
+    await seesAlice(b, 1280);
     const pub = (await b.evaluate(`window.sbVideoPub('alice')`)) as string;
     assert.ok(pub);
     await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { width: 160, height: 90 })`);
     await waitFor('bob receives the low layer (320 wide)', width, (w) => w > 0 && w <= 320, 20_000);
+    await seesAlice(b, 320);
     // nobody watches alice's h and f layers now: the server asks her to pause them
     await waitFor(
       'alice pauses her unwatched layers',
@@ -185,6 +215,7 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     );
     await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { width: 1280, height: 720 })`);
     await waitFor('bob is back on the full layer', width, (w) => w === 1280, 20_000);
+    await seesAlice(b, 1280);
     const stats = await env.admin('GET', '/api/rooms/sfu-simulcast/stats');
     const bob = stats.json.participants.find((p: { consumers: { trackSid: string }[] }) => p.consumers.some((c) => c.trackSid === pub));
     assert.ok(bob.consumers.find((c: { trackSid: string; layerSwitches: number }) => c.trackSid === pub).layerSwitches >= 2);
@@ -199,17 +230,25 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     await waitFor('bob decodes alice', frames, (f) => f > 30, 30_000);
     const pub = (await b.evaluate(`window.sbVideoPub('alice')`)) as string;
     const stalled = async (what: string) => {
-      // no more frames over 1.5 s (after letting what was in flight drain)
-      await new Promise((r) => setTimeout(r, 700));
-      const before = await frames();
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.ok((await frames()) - before <= 1, `${what}: frames still decoded`);
+      // frames stop: a whole second without a new decoded frame (what was in flight drains first)
+      let prev = await frames();
+      await waitFor(`${what}: frames stop`, async () => {
+        await sleep(1000);
+        const n = await frames();
+        const d = n - prev;
+        prev = n;
+        return d;
+      }, (d) => d === 0, 15_000);
+      // and the application's track gets none either
+      const seen = await framesOf(b, `window.sbVideoTrack('alice')`, 1, 1500);
+      assert.equal(seen.frames, 0, `${what}: alice's track still delivers frames`);
     };
     await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { disabled: true })`);
     await stalled('paused');
     const paused = await frames();
     await b.evaluate(`window.sbRoom.setTrackSettings(${JSON.stringify(pub)}, { disabled: false })`);
     await waitFor('bob decodes alice again after resume', frames, (f) => f > paused + 20, 15_000);
+    await seesAlice(b);
     await b.evaluate(`window.sbRoom.setSubscribed(${JSON.stringify(pub)}, false)`);
     await stalled('unsubscribed');
     let stats = await env.admin('GET', '/api/rooms/sfu-subs/stats');
@@ -221,6 +260,7 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     await waitFor('bob gets alice\'s video track again (a new m-section)', () => b.evaluate('window.sbState.subscribed.length') as Promise<number>, (n) => n > count, 15_000);
     const unsubscribedAt = await frames();
     await waitFor('and decodes it', frames, (f) => f > unsubscribedAt + 20, 15_000);
+    await seesAlice(b);
     stats = await env.admin('GET', '/api/rooms/sfu-subs/stats');
     assert.ok(bobStats().consumers.some((c) => c.trackSid === pub));
     await a.close();
@@ -280,6 +320,7 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
           30_000,
         );
         assert.equal((v as Inbound & { codec: string }).codec.toLowerCase(), `video/${codec}`);
+        await seesAlice(page, undefined, name === 'alice' ? 'bob' : 'alice');
       }
       await a.close();
       await b.close();
@@ -293,6 +334,7 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
       const b = await join('sfu-tcp', 'bob');
       for (const [name, page] of [['alice', a], ['bob', b]] as const) {
         await waitFor(`${name} decodes the other's video over TCP`, async () => inboundVideo((await page.evaluate('window.sbInbound()')) as Inbound[])[0]?.framesDecoded ?? 0, (f) => f > 30, 30_000);
+        await seesAlice(page, undefined, name === 'alice' ? 'bob' : 'alice');
       }
       const stats = await env.admin('GET', '/api/rooms/sfu-tcp/stats');
       for (const p of stats.json.participants) {
@@ -318,6 +360,7 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
       const during = (await frames()) - before;
       const inbound = inboundVideo((await b.evaluate('window.sbInbound()')) as (Inbound & { nackCount: number })[])[0];
       assert.ok(during > 60, `only ${during} frames decoded in 12 s at 10% loss`);
+      await seesAlice(b);
       assert.ok(inbound.nackCount > 0, 'bob sent NACKs');
       const stats = await env.admin('GET', '/api/rooms/sfu-loss/stats');
       const consumers = stats.json.participants.flatMap((p: { consumers: { kind: string; retransmits: number }[] }) => p.consumers).filter((c: { kind: string }) => c.kind === 'video');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
 import { sleep } from '../helpers/processes.js';
@@ -24,6 +24,20 @@ const TILE_INFO = `(() => {
 })()`;
 
 
+/**
+ * Frames the app's own remote <video> elements render over 2 s (requestVideoFrameCallback: one
+ * call per frame presented), by the tile's participant name.
+ */
+const RENDERED = `(async () => {
+  const vids = [...document.querySelectorAll('#grid .tile.remote video')].filter((v) => v.videoWidth > 0);
+  const counts = vids.map(() => 0);
+  let on = true;
+  vids.forEach((v, i) => { const cb = () => { counts[i]++; if (on) v.requestVideoFrameCallback(cb); }; v.requestVideoFrameCallback(cb); });
+  await new Promise((r) => setTimeout(r, 2000));
+  on = false;
+  return vids.map((v, i) => ({ name: v.closest('.tile').dataset.name, frames: counts[i] }));
+})()`;
+
 describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }, () => {
   let env: ServeWithBrowser;
 
@@ -32,6 +46,9 @@ describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }
     env = await startServeWithBrowser({ SWITCHBOARD_MCU_WIDTH: '640', SWITCHBOARD_MCU_HEIGHT: '360', SWITCHBOARD_MCU_FPS: '15' });
   });
 
+  afterEach(async () => {
+    await env?.closePages();
+  });
   after(async () => {
     await env?.stop();
   });
@@ -48,14 +65,24 @@ describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }
     type Info = { tiles: number; remote: number; playing: number; screen: string };
     const pages: Page[] = [];
     for (const name of ['Ada', 'Bob', 'Cy']) {
-      const page = await env.browser.newPage();
+      const page = await env.openPage();
       await page.setViewportSize({ width: 1280, height: 720 });
-      page.on('pageerror', (e) => console.error(`[${name} page error]`, e.message));
       await page.goto(`${env.base}?room=${roomName}&name=${name}&autojoin=1`, { timeout: 10_000 });
       pages.push(page);
     }
     for (const [i, page] of pages.entries()) {
       await waitFor(`page ${i} shows 3 tiles with playing video`, () => page.evaluate(TILE_INFO) as Promise<Info>, (v) => (mcu ? v.tiles === 4 && v.remote === 3 && v.playing === 1 : v.tiles === 3 && v.remote === 2 && v.playing === 2), 25_000);
+    }
+    for (const [i, page] of pages.entries()) {
+      // the person looks at this page: the tab in front (a background tab's page is not painted,
+      // so its <video> elements present about one frame a second whatever the flags)
+      await page.bringToFront();
+      await waitFor(
+        `page ${i}: every playing remote video renders frames`,
+        () => page.evaluate(RENDERED) as Promise<{ name: string; frames: number }[]>,
+        (l) => l.length === (mcu ? 1 : 2) && l.every((v) => v.frames >= 5),
+        15_000,
+      );
     }
     const [ada, bob, cy] = pages as [Page, Page, Page];
 

@@ -29,6 +29,13 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--allow-loopback-in-peer-connection',
   '--autoplay-policy=no-user-gesture-required',
   '--disable-quic',
+  // Every page of the browser is a tab and all but one are in the background: without these,
+  // Chromium throttles their timers, rendering and frame delivery (a canvas publisher drawing on
+  // setInterval slows to 1 Hz, a page's MediaStreamTrackProcessor stalls), so a test would
+  // measure the throttling instead of Switchboard.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
 ];
 
 /** A skip reason when Chromium is not installed, else false (for `{ skip: chromiumSkipReason() }`). */

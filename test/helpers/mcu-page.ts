@@ -19,6 +19,9 @@
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import type { ServeWithBrowser } from './switchboard.js';
+import { TRACK_FRAMES_JS, type FramesSeen } from './track-frames.js';
+
+export type { FramesSeen };
 
 export type RGB = readonly [number, number, number];
 
@@ -59,7 +62,7 @@ export interface TrackSel {
   pub?: string;
 }
 
-export const MCU_PAGE_SETUP = `
+export const MCU_PAGE_SETUP = TRACK_FRAMES_JS + `
 window.mcu = (() => {
   const S = { tracks: [], topology: null, errors: [] };
   window.mcuState = S;
@@ -384,9 +387,16 @@ window.mcu = (() => {
     return 2 * Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - k * s1 * s2)) / n;
   }
 
+  /** Frames reaching a received video track as the application holds it (track-frames.ts). */
+  async function frames(sel, n, timeoutMs) {
+    const t = pick('video', sel);
+    if (!t) return { frames: 0, width: 0, height: 0, centre: null, ms: 0, reason: 'no live video track' };
+    return { from: t.from, pub: t.pub, ...(await window.sbFrames(t.track, n, timeoutMs)) };
+  }
+
   async function result(id) { const p = watches.get(id); watches.delete(id); return p ? await p : { ok: false, reason: 'unknown watch ' + id }; }
 
-  return { join, counts, inbound, receivers, grid, grids, spectrum, setColor, setTone, setToneGain, watchVideo, watchAudio, toneLevel, result, now };
+  return { join, counts, inbound, receivers, grid, grids, spectrum, setColor, setTone, setToneGain, watchVideo, watchAudio, toneLevel, frames, result, now };
 })();
 true;
 `;
@@ -515,6 +525,10 @@ export const watchVideo = (page: Page, sel: TrackSel | undefined, region: Region
 export const watchAudio = (page: Page, sel: TrackSel | undefined, freq: number, threshold: number, timeoutMs: number) =>
   call<number>(page, `window.mcu.watchAudio(${js(sel)}, ${freq}, ${threshold}, ${timeoutMs})`);
 export const watchResult = (page: Page, id: number) => call<WatchResult>(page, `window.mcu.result(${id})`);
+
+/** Frames that reach a received video track as the application holds it (see frames() in the page). */
+export const framesSeen = (page: Page, sel: TrackSel | undefined, n: number, timeoutMs: number) =>
+  call<FramesSeen>(page, `window.mcu.frames(${js(sel)}, ${n}, ${timeoutMs})`);
 
 // ---- Node side: analysis -------------------------------------------------------------------
 

@@ -22,6 +22,11 @@ export interface ServeWithBrowser {
   sfuPort: number;
   /** A new page on the app's origin, page errors echoed, with `setup` (plain JS) evaluated in it. */
   openPage(setup?: string): Promise<Page>;
+  /**
+   * Closes every page still open: call it in afterEach, so that a failed test does not leave
+   * pages publishing and decoding under the next one.
+   */
+  closePages(): Promise<void>;
   /** GET/POST on the admin API with a room-admin token minted from the dev keys. */
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
@@ -71,6 +76,7 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
   const { server, httpPort, sfuPort, stateDir } = await startServe(env, 'npx tsc -b packages/server packages/client && node scripts/build-sdk.mjs');
   const base = `http://127.0.0.1:${httpPort}/`;
   const browser = await launchBrowser();
+  const pages = new Set<Page>();
   return {
     server,
     browser,
@@ -78,10 +84,15 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
     sfuPort,
     async openPage(setup?: string) {
       const page = await browser.newPage();
+      pages.add(page);
+      page.once('close', () => pages.delete(page));
       page.on('pageerror', (e) => console.error('[page error]', e.message));
       await page.goto(base, { timeout: 10_000 });
       if (setup) await page.evaluate(setup);
       return page;
+    },
+    async closePages() {
+      await Promise.all([...pages].map((p) => p.close().catch(() => undefined)));
     },
     async admin(method: string, path: string, body?: unknown) {
       const keys = JSON.parse(readFileSync(join(stateDir, 'dev-keys.json'), 'utf8')) as { apiKey: string; apiSecret: string };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromiumSkipReason, launchBrowser, servePages, type PageServer } from '../helpers/chromium.js';
+import { TRACK_FRAMES_JS, type FramesSeen } from '../helpers/track-frames.js';
 import { startTurnUnderTest, turnImplementation, turnRestCredentials, turnUnderTestSkipReason, type TurnUnderTest } from '../helpers/turn-under-test.js';
 
 const skip = chromiumSkipReason() || turnUnderTestSkipReason();
@@ -16,6 +17,7 @@ const impl = turnImplementation();
 const PAGE = String.raw`<!doctype html>
 <meta charset="utf-8">
 <title>switchboard turn interop</title>
+<script>${TRACK_FRAMES_JS}</script>
 <script>
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,6 +76,8 @@ window.relayCall = async function relayCall({ iceServers, timeoutMs, minFrames }
       pc.oniceconnectionstatechange = () => log.push(Math.round(performance.now() - t0) + 'ms ' + name + ' ice ' + pc.iceConnectionState);
       pc.onconnectionstatechange = () => log.push(Math.round(performance.now() - t0) + 'ms ' + name + ' pc ' + pc.connectionState);
     }
+    let remoteTrack = null;
+    b.ontrack = (e) => { remoteTrack = e.track; };
     for (const track of stream.getTracks()) a.addTrack(track, stream);
     const offer = await a.createOffer();
     await a.setLocalDescription(offer);
@@ -90,7 +94,10 @@ window.relayCall = async function relayCall({ iceServers, timeoutMs, minFrames }
       if (a.connectionState === 'failed' || b.connectionState === 'failed') break;
       await sleep(100);
     }
+    // what the receiving application sees: frames reaching its track
+    const seen = remoteTrack ? await window.sbFrames(remoteTrack, minFrames, 5000) : null;
     return {
+      seen,
       elapsedMs: Math.round(performance.now() - t0),
       connectionState: { a: a.connectionState, b: b.connectionState },
       video, pair: { a: await selectedPair(a), b: await selectedPair(b) },
@@ -134,6 +141,7 @@ interface CallResult {
   elapsedMs: number;
   connectionState: { a: string; b: string };
   video: { framesDecoded: number; packetsReceived: number; bytesReceived: number } | null;
+  seen: FramesSeen | null;
   pair: Record<'a' | 'b', { state: string; local?: CandidateInfo; remote?: CandidateInfo } | null>;
   candidates: { a: string[]; b: string[] };
   errors: string[];
@@ -159,6 +167,7 @@ function assertRelayedCall(r: CallResult, relayProtocol: 'udp' | 'tcp', turn: Tu
   assert.equal(r.connectionState.a, 'connected', info);
   assert.equal(r.connectionState.b, 'connected', info);
   assert.ok(r.video && r.video.framesDecoded >= MIN_FRAMES, `fewer than ${MIN_FRAMES} video frames decoded\n${info}`);
+  assert.equal(r.seen?.frames, MIN_FRAMES, `fewer than ${MIN_FRAMES} frames reached the receiving track\n${info}`);
   for (const side of ['a', 'b'] as const) {
     const pair = r.pair[side];
     assert.ok(pair, `${side}: no selected candidate pair\n${info}`);

@@ -10,16 +10,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
 import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
+import { framesOf, TRACK_FRAMES_JS } from '../helpers/track-frames.js';
 import { spawnWrtcParticipant, type RemoteWrtcParticipant, type RemoteWrtcStats } from '../helpers/wrtc-participant.js';
 
 
-const PAGE_SETUP = `
+const PAGE_SETUP = TRACK_FRAMES_JS + `
 window.sbJoin = async (roomName, identity) => {
   const { Room } = await import('/sdk/switchboard.js');
   const res = await fetch('/api/dev/token?room=' + encodeURIComponent(roomName) + '&identity=' + encodeURIComponent(identity));
   const { token } = await res.json();
   const room = await Room.connect(location.origin, token);
   window.sbRoom = room;
+  window.sbVideo = [];
+  room.on('trackSubscribed', (track, pub, p) => { if (track.kind === 'video') window.sbVideo.push({ from: p.identity, track }); });
   const media = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: false });
   for (const t of media.getTracks()) await room.localParticipant.publishTrack(t);
   return room.localParticipant.sid;
@@ -74,6 +77,14 @@ for (const topology of ['mesh', 'sfu', 'mcu'] as const) describe(`${topology} ro
         (f) => Object.values(f).filter((n) => n > 10).length === (topology === 'mcu' ? 1 : 2),
         20_000,
       );
+      // and the frames reach the tracks the SDK handed to the application
+      const froms = (await page.evaluate(`window.sbVideo.filter((v) => v.track.readyState === 'live').map((v) => v.from)`)) as string[];
+      const expected = topology === 'mcu' ? ['mcu'] : ['wrtc0', i === 0 ? 'chromium1' : 'chromium0'];
+      assert.deepEqual([...froms].sort(), [...expected].sort(), `page ${i} holds video tracks from ${JSON.stringify(froms)}`);
+      for (const from of froms) {
+        const seen = await framesOf(page, `window.sbVideo.find((v) => v.from === ${JSON.stringify(from)} && v.track.readyState === 'live').track`, 10, 10_000);
+        assert.equal(seen.frames, 10, `page ${i}: the video track from ${from} delivered ${seen.frames} frames in 10 s to the application`);
+      }
     }
     const peer = wrtcPeer;
     await waitFor<RemoteWrtcStats>(

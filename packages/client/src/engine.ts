@@ -4,13 +4,17 @@ import type { IceCandidate, SignalTarget } from '@switchboard/protocol';
 export type EngineSignal =
   | { type: 'offer'; from?: string; sdp: string; restart?: boolean; target?: SignalTarget }
   | { type: 'answer'; from?: string; sdp: string; target?: SignalTarget }
-  | { type: 'candidate'; from?: string; candidate: IceCandidate; target?: SignalTarget };
+  | { type: 'candidate'; from?: string; candidate: IceCandidate; target?: SignalTarget }
+  | { type: 'requestOffer'; from?: string; kinds?: MediaKind[]; restart?: boolean };
+
+export type MediaKind = 'audio' | 'video';
 
 /** What an engine sends: `to` = remote participant sid (mesh) or undefined (the server). */
 export type EngineOutgoing =
   | { type: 'offer'; to?: string; sdp: string; restart?: boolean; target?: SignalTarget }
   | { type: 'answer'; to?: string; sdp: string; target?: SignalTarget }
-  | { type: 'candidate'; to?: string; candidate: IceCandidate; target?: SignalTarget };
+  | { type: 'candidate'; to?: string; candidate: IceCandidate; target?: SignalTarget }
+  | { type: 'requestOffer'; to: string; kinds?: MediaKind[]; restart?: boolean };
 
 export interface LocalTrackEntry {
   track: MediaStreamTrack;

@@ -464,6 +464,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       case 'offer':
       case 'answer':
       case 'candidate':
+      case 'requestOffer':
         this._engine?.onSignal(m);
         break;
       case 'data':

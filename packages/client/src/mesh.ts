@@ -1,23 +1,34 @@
-import type { EngineHost, EngineSignal, LocalTrackEntry, MediaEngine } from './engine.js';
+import type { EngineHost, EngineSignal, LocalTrackEntry, MediaEngine, MediaKind } from './engine.js';
 
 interface Peer {
   sid: string;
   pc: RTCPeerConnection;
+  /**
+   * This side creates every offer of the pair: the newer participant (PROTOCOL.md §7). The other
+   * side never offers; when it needs a negotiation (a new track, ICE restart) it sends
+   * `requestOffer`. One offerer per pair means no glare, so no rollback: Chromium keeps decoding a
+   * video receiver's frames after a rollback of an offer that re-offered it, but stops delivering
+   * them to the MediaStreamTrack the application holds (test/e2e/mesh-chromium.test.ts, canvas).
+   */
+  offerer: boolean;
+  /** Perfect negotiation's role, used only if the other side offers anyway (a peer without requestOffer). */
   polite: boolean;
   makingOffer: boolean;
   ignoreOffer: boolean;
   isSettingRemoteAnswerPending: boolean;
   senders: Map<MediaStreamTrack, RTCRtpSender>;
   pendingCandidates: RTCIceCandidateInit[];
-  /** Existing participant: wait for the newer one's first offer before offering ourselves. */
-  awaitingOffer: boolean;
-  fallbackTimer?: ReturnType<typeof setTimeout>;
+  /** Answering side: a requestOffer is out; if no offer comes in time, offer ourselves. */
+  requestTimer?: ReturnType<typeof setTimeout>;
 }
 
-/** If the newer participant has not offered within this time (e.g. it publishes nothing), offer anyway. */
-const OFFER_FALLBACK_MS = 3000;
+/** If the offerer has not answered a requestOffer with an offer within this time (a peer that does not know it), offer ourselves. */
+const REQUEST_FALLBACK_MS = 5000;
 
-/** One RTCPeerConnection per remote participant, perfect negotiation (polite = lexically smaller sid). */
+const KINDS: readonly MediaKind[] = ['audio', 'video'];
+const iceUfrag = (sdp: string | undefined) => (sdp ? /a=ice-ufrag:(\S+)/.exec(sdp)?.[1] ?? '' : '');
+
+/** One RTCPeerConnection per remote participant; the newer participant offers, the other asks it to (requestOffer). */
 export class MeshEngine implements MediaEngine {
   private peers = new Map<string, Peer>();
   private localTracks: LocalTrackEntry[] = [];
@@ -29,57 +40,32 @@ export class MeshEngine implements MediaEngine {
     private readonly host: EngineHost,
   ) {}
 
-  /**
-   * initiator = we are the newer participant (we offer, via onnegotiationneeded once a track is
-   * added). Otherwise the connection is prepared with our tracks but waits for the newer side's offer.
-   */
+  /** initiator = we are the newer participant: we make the pair's offers. */
   addPeer(sid: string, initiator: boolean): void {
     this.ensurePeer(sid, initiator);
   }
 
-  private ensurePeer(sid: string, initiator = true): Peer {
+  private ensurePeer(sid: string, offerer: boolean): Peer {
     const existing = this.peers.get(sid);
     if (existing) return existing;
     const pc = new RTCPeerConnection(this.config);
     const peer: Peer = {
       sid,
       pc,
+      offerer,
       polite: this.localSid < sid,
       makingOffer: false,
       ignoreOffer: false,
       isSettingRemoteAnswerPending: false,
       senders: new Map(),
       pendingCandidates: [],
-      awaitingOffer: !initiator,
     };
     this.peers.set(sid, peer);
     pc.onicecandidate = ({ candidate }) => {
       if (this.closed || this.peers.get(sid) !== peer) return;
       this.host.send({ type: 'candidate', to: sid, candidate: candidate ? candidateInit(candidate) : null });
     };
-    const negotiate = async () => {
-      if (this.peers.get(sid) !== peer || pc.signalingState === 'closed') return;
-      if (peer.awaitingOffer) {
-        // Chrome re-evaluates negotiation-needed when the remote offer/answer returns to stable.
-        peer.fallbackTimer ??= setTimeout(() => {
-          if (!peer.awaitingOffer) return;
-          peer.awaitingOffer = false;
-          void negotiate();
-        }, OFFER_FALLBACK_MS);
-        return;
-      }
-      try {
-        peer.makingOffer = true;
-        await pc.setLocalDescription();
-        const desc = pc.localDescription;
-        if (desc && desc.type === 'offer') this.host.send({ type: 'offer', to: sid, sdp: desc.sdp });
-      } catch (err) {
-        this.host.log('mesh: negotiation failed', sid, err);
-      } finally {
-        peer.makingOffer = false;
-      }
-    };
-    pc.onnegotiationneeded = negotiate;
+    pc.onnegotiationneeded = () => void (peer.offerer ? this.offer(peer) : this.requestOffer(peer));
     pc.ontrack = (ev) => {
       const stream = ev.streams[0];
       if (!stream) return;
@@ -95,11 +81,70 @@ export class MeshEngine implements MediaEngine {
     return peer;
   }
 
+  private live(peer: Peer): boolean {
+    return !this.closed && this.peers.get(peer.sid) === peer && peer.pc.signalingState !== 'closed';
+  }
+
+  /** Offer now, if stable; otherwise Chromium fires negotiationneeded again when the exchange under way ends. */
+  private async offer(peer: Peer): Promise<void> {
+    const pc = peer.pc;
+    if (!this.live(peer) || pc.signalingState !== 'stable' || peer.makingOffer) return;
+    try {
+      peer.makingOffer = true;
+      await pc.setLocalDescription();
+      const desc = pc.localDescription;
+      if (desc && desc.type === 'offer') this.host.send({ type: 'offer', to: peer.sid, sdp: desc.sdp });
+    } catch (err) {
+      this.host.log('mesh: negotiation failed', peer.sid, err);
+    } finally {
+      peer.makingOffer = false;
+    }
+  }
+
+  /** Answering side: ask the offerer for an offer with m-sections for our new tracks (and an ICE restart if one is pending). */
+  private async requestOffer(peer: Peer): Promise<void> {
+    const pc = peer.pc;
+    if (!this.live(peer) || pc.signalingState !== 'stable') return;
+    const kinds = pc
+      .getTransceivers()
+      .filter((t) => t.mid === null && t.sender.track !== null && (t.direction === 'sendrecv' || t.direction === 'sendonly'))
+      .map((t) => t.sender.track!.kind as MediaKind);
+    let restart = false;
+    if (pc.localDescription) {
+      // a probe offer (not applied) carries new ICE credentials only if restartIce() is pending
+      const probe = await pc.createOffer().catch(() => null);
+      restart = probe !== null && iceUfrag(probe.sdp) !== iceUfrag(pc.localDescription.sdp);
+    }
+    if (!this.live(peer)) return;
+    this.host.send({ type: 'requestOffer', to: peer.sid, ...(kinds.length ? { kinds } : {}), ...(restart ? { restart } : {}) });
+    clearTimeout(peer.requestTimer);
+    peer.requestTimer = setTimeout(() => {
+      peer.requestTimer = undefined;
+      this.host.log('mesh: no offer after requestOffer; offering', peer.sid);
+      void this.offer(peer);
+    }, REQUEST_FALLBACK_MS);
+  }
+
+  /** Offering side: the other side asked for an offer. */
+  private onOfferRequested(peer: Peer, kinds: readonly MediaKind[], restart: boolean): void {
+    const pc = peer.pc;
+    // Not stable: our offer (or theirs) is under way; once it is answered the other side asks again if it still needs to.
+    if (!this.live(peer) || pc.signalingState !== 'stable') return;
+    for (const kind of KINDS) {
+      const wanted = kinds.filter((k) => k === kind).length;
+      // transceivers not negotiated yet that can receive: the other side's new tracks will take those m-sections
+      let free = pc.getTransceivers().filter((t) => t.mid === null && t.receiver.track.kind === kind && (t.direction === 'sendrecv' || t.direction === 'recvonly')).length;
+      for (; free < wanted; free++) pc.addTransceiver(kind, { direction: 'recvonly' });
+    }
+    if (restart) pc.restartIce();
+    void this.offer(peer);
+  }
+
   removePeer(sid: string): void {
     const peer = this.peers.get(sid);
     if (!peer) return;
     this.peers.delete(sid);
-    clearTimeout(peer.fallbackTimer);
+    clearTimeout(peer.requestTimer);
     peer.pc.close();
   }
 
@@ -134,9 +179,13 @@ export class MeshEngine implements MediaEngine {
   private async handleSignal(from: string, msg: EngineSignal): Promise<void> {
     const peer = this.ensurePeer(from, false);
     const pc = peer.pc;
-    if (msg.type === 'offer' && peer.awaitingOffer) {
-      peer.awaitingOffer = false;
-      clearTimeout(peer.fallbackTimer);
+    if (msg.type === 'requestOffer') {
+      this.onOfferRequested(peer, msg.kinds ?? [], msg.restart === true);
+      return;
+    }
+    if (msg.type === 'offer') {
+      clearTimeout(peer.requestTimer);
+      peer.requestTimer = undefined;
     }
     try {
       if (msg.type === 'offer' || msg.type === 'answer') {

@@ -40,6 +40,9 @@ const Timestamp = z.number().min(0);
 export const TrackKindSchema = z.enum(['audio', 'video', 'data']);
 export type TrackKind = z.infer<typeof TrackKindSchema>;
 
+/** Media kinds of new tracks that need m-sections (requestOffer): at most one per track a participant may publish. */
+const MediaKindList = z.array(z.enum(['audio', 'video'])).max(MAX_TRACKS_PER_PARTICIPANT);
+
 export const TrackSourceSchema = z.enum(['camera', 'microphone', 'screen', 'screen_audio', 'unknown']);
 export type TrackSource = z.infer<typeof TrackSourceSchema>;
 
@@ -156,6 +159,12 @@ export const ClientMessageSchemas = {
   offer: msg('offer', { to: Sid.optional(), sdp: Sdp, restart: z.boolean().optional(), target: SignalTargetSchema.optional() }),
   answer: msg('answer', { to: Sid.optional(), sdp: Sdp, target: SignalTargetSchema.optional() }),
   candidate: msg('candidate', { to: Sid.optional(), candidate: IceCandidateSchema, target: SignalTargetSchema.optional() }),
+  /**
+   * Mesh: ask the pair's offerer (the newer participant) for an offer, so that only one side of a
+   * pair ever offers (§7). `kinds`: one entry per new local track that needs an m-section;
+   * `restart`: the offer should restart ICE.
+   */
+  requestOffer: msg('requestOffer', { to: Sid, kinds: MediaKindList.optional(), restart: z.boolean().optional() }),
   publishTrack: msg('publishTrack', {
     track: z.object({
       cid: Sid,
@@ -194,6 +203,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   ClientMessageSchemas.offer,
   ClientMessageSchemas.answer,
   ClientMessageSchemas.candidate,
+  ClientMessageSchemas.requestOffer,
   ClientMessageSchemas.publishTrack,
   ClientMessageSchemas.unpublishTrack,
   ClientMessageSchemas.muteTrack,
@@ -233,6 +243,7 @@ export const ServerMessageSchemas = {
   offer: msg('offer', { from: Sid.optional(), sdp: Sdp, restart: z.boolean().optional(), target: SignalTargetSchema.optional() }),
   answer: msg('answer', { from: Sid.optional(), sdp: Sdp, target: SignalTargetSchema.optional() }),
   candidate: msg('candidate', { from: Sid.optional(), candidate: IceCandidateSchema, target: SignalTargetSchema.optional() }),
+  requestOffer: msg('requestOffer', { from: Sid, kinds: MediaKindList.optional(), restart: z.boolean().optional() }),
   /** SFU: the server asks the publisher to send (active) or pause simulcast layers of a track. */
   trackLayers: msg('trackLayers', {
     trackSid: Sid,
@@ -267,6 +278,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ServerMessageSchemas.offer,
   ServerMessageSchemas.answer,
   ServerMessageSchemas.candidate,
+  ServerMessageSchemas.requestOffer,
   ServerMessageSchemas.trackLayers,
   ServerMessageSchemas.activeSpeakers,
   ServerMessageSchemas.data,

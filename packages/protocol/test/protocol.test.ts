@@ -59,6 +59,8 @@ const clientSamples: ClientMessage[] = [
   { v: 1, type: 'candidate', to: 'PA_b', candidate: cand },
   { v: 1, type: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null, usernameFragment: null } },
   { v: 1, type: 'candidate', candidate: null },
+  { v: 1, type: 'requestOffer', to: 'PA_b', kinds: ['video', 'audio'], restart: true },
+  { v: 1, type: 'requestOffer', to: 'PA_b' },
   { v: 1, type: 'publishTrack', id: 7, track: { cid: 'c1', kind: 'video', source: 'screen', name: 'screen', width: 1920, height: 1080, simulcast: false, muted: false } },
   { v: 1, type: 'publishTrack', track: { cid: 'c2', kind: 'audio', source: 'microphone' } },
   { v: 1, type: 'unpublishTrack', sid: 'TR_1' },
@@ -96,6 +98,7 @@ const serverSamples: ServerMessage[] = [
   { v: 1, type: 'answer', from: 'PA_a', sdp: SDP },
   { v: 1, type: 'candidate', from: 'PA_a', candidate: cand },
   { v: 1, type: 'candidate', candidate: null },
+  { v: 1, type: 'requestOffer', from: 'PA_a', kinds: ['audio'] },
   { v: 1, type: 'offer', sdp: SDP, target: 'subscriber' },
   { v: 1, type: 'answer', sdp: SDP, target: 'publisher' },
   { v: 1, type: 'trackLayers', trackSid: 'TR_1', layers: [{ rid: 'q', active: true }, { rid: 'f', active: false }] },
@@ -193,6 +196,9 @@ describe('error paths', () => {
     expectErr('{"v":1,"type":"subscription","trackSids":["a",3],"subscribe":true}', ErrorCodes.INVALID_MESSAGE, /^subscription\.trackSids\[1\]: /);
     expectErr('{"v":1,"type":"ping"}', ErrorCodes.INVALID_MESSAGE, /^ping\.t: /);
     expectErr('{"v":1,"type":"candidate","candidate":{"candidate":"x","sdpMLineIndex":-1}}', ErrorCodes.INVALID_MESSAGE, /^candidate\.candidate\.sdpMLineIndex: /);
+    expectErr('{"v":1,"type":"requestOffer"}', ErrorCodes.INVALID_MESSAGE, /^requestOffer\.to: /);
+    expectErr('{"v":1,"type":"requestOffer","to":"PA_b","kinds":["data"]}', ErrorCodes.INVALID_MESSAGE, /^requestOffer\.kinds\[0\]: /);
+    expectErr(JSON.stringify({ v: 1, type: 'requestOffer', to: 'PA_b', kinds: Array(MAX_TRACKS_PER_PARTICIPANT + 1).fill('audio') }), ErrorCodes.INVALID_MESSAGE, /^requestOffer\.kinds: /);
   });
   test('bad id is ignored for replyTo but rejected by the schema', () => {
     expectErr('{"v":1,"type":"leave","id":-1}', ErrorCodes.INVALID_MESSAGE, /^leave\.id: /);

@@ -191,6 +191,10 @@ export class SignalingServer implements RoomListener {
           else this.relay(conn, sid, msg, id);
           break;
         }
+        case 'requestOffer':
+          // mesh only: route() refuses other topologies (SB_ERR_WRONG_TOPOLOGY)
+          this.relay(conn, sid, msg, id);
+          break;
         case 'publishTrack': {
           const track = this.rooms.publishTrack(sid, msg.track, now);
           conn.send({ v: 1, type: 'trackPublished', id, cid: msg.track.cid, track } as ServerMessage);
@@ -289,7 +293,7 @@ export class SignalingServer implements RoomListener {
   }
 
   /** Mesh: an offer, answer or candidate goes to the participant it names, marked with its sender. */
-  private relay(conn: Connection, from: string, msg: Extract<ClientMessage, { type: 'offer' | 'answer' | 'candidate' }>, id?: number): void {
+  private relay(conn: Connection, from: string, msg: Extract<ClientMessage, { type: 'offer' | 'answer' | 'candidate' | 'requestOffer' }>, id?: number): void {
     if (!msg.to) {
       conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type}.to: a mesh room needs the participant to send to`, id);
       return;

@@ -134,6 +134,12 @@ test('mesh relay: offer, answer and candidates reach the named participant, mark
   assert.equal(cand.candidate.sdpMid, '0');
   a.c.send({ type: 'candidate', to: bSid, candidate: null });
   assert.equal((await b.c.next('candidate')).candidate, null);
+  // requestOffer: the answering side of a pair asks the offerer for an offer (PROTOCOL.md §7)
+  a.c.send({ type: 'requestOffer', to: bSid, kinds: ['video', 'audio'], restart: true });
+  const req = await b.c.next('requestOffer');
+  assert.deepEqual({ from: req.from, kinds: req.kinds, restart: req.restart, to: req.to }, { from: aSid, kinds: ['video', 'audio'], restart: true, to: undefined });
+  const badKind = a.c.send({ type: 'requestOffer', to: bSid, kinds: ['data'] } as never);
+  assert.equal((await a.c.next('error')).replyTo, badKind);
   // To someone in another room, or nobody: an error, not a crash.
   const other = await joined('oz', 'elsewhere');
   const id = a.c.send({ type: 'offer', to: other.j.participant.sid, sdp: 'x' });
