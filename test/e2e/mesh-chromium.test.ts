@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
-import { counts, distance, FOUR, framesSeen, joinPage } from '../helpers/mcu-page.js';
+import { assertEachSeesAndHearsTheOthers, FOUR, joinPage } from '../helpers/mcu-page.js';
 import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
 import { framesOf, TRACK_FRAMES_JS } from '../helpers/track-frames.js';
 
@@ -117,22 +117,12 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
     for (const p of pages) await p.close();
   });
 
-  test('4 participants publish a canvas and an oscillator (two streams) right after connecting: every remote video track the app holds renders its sender\'s colour', async () => {
+  test('4 participants publish a canvas and an oscillator (two streams) right after connecting: every remote track the app holds renders its sender\'s colour or plays its tone', async () => {
     // The SDK's public calls only, as an application would: Room.connect, then publishTrack of a
     // canvas captureStream() video and of a WebAudio oscillator track, each its own MediaStream.
     const pages: Page[] = [];
     for (const spec of FOUR) pages.push(await joinPage(env, 'mesh-canvas', spec, { connect: {} }));
-    for (const [i, page] of pages.entries()) {
-      await waitFor(`${FOUR[i]!.identity} holds 3 remote video + 3 audio tracks`, () => counts(page), (c) => c.video === 3 && c.audio === 3, 20_000);
-    }
-    for (const [i, page] of pages.entries()) {
-      for (const [j, sender] of FOUR.entries()) {
-        if (i === j) continue;
-        const seen = await framesSeen(page, { from: sender.identity }, 10, 10_000);
-        assert.equal(seen.frames, 10, `${FOUR[i]!.identity}: ${sender.identity}'s video track delivered ${seen.frames} frames in 10 s (${JSON.stringify(seen)})`);
-        assert.ok(seen.centre && distance(seen.centre, sender.color!) < 60, `${FOUR[i]!.identity}: ${sender.identity}'s track shows ${JSON.stringify(seen.centre)}, not ${JSON.stringify(sender.color)}`);
-      }
-    }
+    await assertEachSeesAndHearsTheOthers(pages, FOUR);
     for (const p of pages) await p.close();
   });
 

