@@ -25,7 +25,7 @@ export interface LocalTrackEntry {
   simulcast?: boolean;
 }
 
-/** Topology-specific media handling behind the Room (mesh now; SFU / MCU later). */
+/** Topology-specific media handling behind the Room: MeshEngine (mesh.ts) or SfuEngine (sfu.ts, also used by MCU rooms). */
 export interface MediaEngine {
   addLocalTrack(entry: LocalTrackEntry): void;
   removeLocalTrack(entry: LocalTrackEntry): void;

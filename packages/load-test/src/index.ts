@@ -1,5 +1,6 @@
 // SFU load generator: publishers send pre-encoded VP8 + Opus (media/), subscribers count what
-// arrives, against Switchboard (SFU room) or Janus VideoRoom. See README.md.
+// arrives, against Switchboard (SFU room) or Janus VideoRoom; the MCU scenario (runMcuLoad) drives
+// Switchboard MCU rooms and Janus AudioBridge. See README.md.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MediaPump, PublisherPeer } from './peers.js';

@@ -394,7 +394,7 @@ export class RoomManager {
   // ------------------------------------------------------ mesh signaling
 
   /**
-   * Validates a mesh signaling message (offer/answer/candidate) from one
+   * Validates a mesh signaling message (offer/answer/candidate/requestOffer) from one
    * participant to another and returns the target. Both must be 'joined' in
    * the same room, and the room must be mesh. The adapter forwards the
    * message to the target's connection with `from` set to fromSid.

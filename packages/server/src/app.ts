@@ -1,5 +1,5 @@
-// The Switchboard process: every service the config enables, started in order and stopped
-// in reverse. Later issues add signaling, SFU and MCU here.
+// The Switchboard process: every service the config enables (TURN, HTTP with signaling, the
+// admin API, the SFU and MCU rooms, the SDK and web app), started in order and stopped in reverse.
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
