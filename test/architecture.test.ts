@@ -4,8 +4,8 @@
  * test fails when an import in packages/* /src breaks it. What it checks, per source file:
  *
  * - a relative import stays inside its own package;
- * - a workspace import (@switchboard/x) is listed in the package's "may import" cell, and x sits on a
- *   lower layer (so the package graph has no cycle);
+ * - a workspace import (@switchboard/x) is listed in the package's "may import" cell (as `import
+ *   type` where the cell says "(types only)"), and x sits on a lower layer (so no import cycle);
  * - any other import is a Node built-in or a dependency in the package's package.json;
  * - codecs and sans-IO cores import no sockets (node:dgram, net, tls, http, https, http2, ws,
  *   @switchboard/netio), and browser code imports no Node built-in at all;
@@ -28,6 +28,8 @@ export interface PackageRule {
   kind: Kind;
   layer: number;
   mayImport: string[];
+  /** Of mayImport, those allowed only as `import type` (no code at run time). */
+  typesOnly: string[];
 }
 
 /** Imports that open or serve sockets: not for codecs (bytes in, values out) or sans-IO cores. */
@@ -47,8 +49,11 @@ export function parseRules(markdown: string): Map<string, PackageRule> {
     const name = cells[0]!.replace(/`/g, '');
     const kind = cells[1] as Kind;
     const layer = Number(cells[2]);
-    const mayImport = cells[3] === '—' || cells[3] === '' ? [] : cells[3]!.replace(/`/g, '').split(/[,\s]+/).filter(Boolean);
-    rules.set(name, { name, kind, layer, mayImport });
+    const entries = cells[3] === '—' || cells[3] === '' ? [] : cells[3]!.split(',').map((e) => e.trim()).filter(Boolean);
+    const nameOf = (e: string) => e.replace(/`/g, '').split(/\s/)[0]!;
+    const mayImport = entries.map(nameOf);
+    const typesOnly = entries.filter((e) => /\(types only\)/.test(e)).map(nameOf);
+    rules.set(name, { name, kind, layer, mayImport, typesOnly });
   }
   return rules;
 }
@@ -68,12 +73,12 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Module specifiers of static imports, re-exports and dynamic imports with a literal. */
-export function importsOf(source: string): string[] {
-  const out: string[] = [];
-  for (const m of source.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g)) out.push(m[1]!);
-  for (const m of source.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/g)) out.push(m[1]!);
-  for (const m of source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]!);
+/** Module specifiers of static imports, re-exports and dynamic imports with a literal; typeOnly: `import type` / `export type`. */
+export function importsOf(source: string): { spec: string; typeOnly: boolean }[] {
+  const out: { spec: string; typeOnly: boolean }[] = [];
+  for (const m of source.matchAll(/(?:^|[\s;])(import|export)\s([^'"`;]*?)\bfrom\s*['"]([^'"]+)['"]/g)) out.push({ spec: m[3]!, typeOnly: /^type\s/.test(m[2]!) });
+  for (const m of source.matchAll(/(?:^|[\s;])import\s*['"]([^'"]+)['"]/g)) out.push({ spec: m[1]!, typeOnly: false });
+  for (const m of source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1]!, typeOnly: false });
   return out;
 }
 
@@ -87,7 +92,7 @@ export function checkImports(pkg: string, files: { path: string; source: string 
   const pkgDir = join(ROOT, 'packages', pkg);
   for (const { path, source } of files) {
     const where = relative(ROOT, path);
-    for (const spec of importsOf(source)) {
+    for (const { spec, typeOnly } of importsOf(source)) {
       if (spec.startsWith('.')) {
         const target = resolve(dirname(path), spec);
         if (relative(pkgDir, target).startsWith('..')) problems.push(`${where}: '${spec}' reaches outside packages/${pkg}; import the package by name`);
@@ -99,6 +104,7 @@ export function checkImports(pkg: string, files: { path: string; source: string 
         const other = spec.slice('@switchboard/'.length).split('/')[0]!;
         const target = rules.get(other);
         if (!rule.mayImport.includes(other)) problems.push(`${where}: imports @switchboard/${other}, which ${pkg} may not import (ARCHITECTURE.md)`);
+        else if (rule.typesOnly.includes(other) && !typeOnly) problems.push(`${where}: ${pkg} may import only types from @switchboard/${other} (import type)`);
         else if (target !== undefined && target.layer >= rule.layer) problems.push(`${where}: @switchboard/${other} is on layer ${target.layer}, not below ${pkg}'s ${rule.layer}`);
         continue;
       }
@@ -147,6 +153,7 @@ test('the import check catches a deliberate violation of each kind', () => {
   caught('client', "const os = await import('node:os');", /Node built-in/);
   caught('webrtc', "import { z } from 'zod';", /not a dependency/);
   caught('nosuch', '', /not in the table/);
+  caught('rooms', "import { TopologySchema } from '@switchboard/protocol';", /only types/);
   // and the real sources pass as they are (the first test); a clean file passes here too
   assert.deepEqual(checkImports('sfu', file('sfu', "import { parse } from '@switchboard/sdp';\nimport { x } from './y.js';"), rules, []), []);
 });

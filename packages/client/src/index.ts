@@ -5,12 +5,16 @@
  */
 import {
   encodeMessage,
+  MCU_PARTICIPANT,
+  MCU_VIDEO_TRACK_SID,
+  mcuAudioTrackSid,
   parseServerMessage,
   type ClientMessage,
   type Encodable,
   type ParticipantInfo,
   type ServerMessage,
   type ServerMessageOf,
+  type Topology,
   type TrackInfo,
 } from '@switchboard/protocol';
 import { TypedEmitter } from './emitter.js';
@@ -23,7 +27,7 @@ export type { MediaEngine } from './engine.js';
 
 export const SDK_VERSION = '0.1.0';
 
-export type Topology = 'mesh' | 'sfu' | 'mcu';
+export type { Topology };
 export type TrackSource = 'camera' | 'microphone' | 'screen' | 'screen_audio' | 'unknown';
 
 export interface TrackPublication {
@@ -77,20 +81,20 @@ export class SwitchboardError extends Error {
 }
 
 /** MCU rooms: the remote participant whose tracks are the room's mix (its identity is 'mcu'). */
-export const MIX_PARTICIPANT_SID = 'mcu';
+export const MIX_PARTICIPANT_SID = MCU_PARTICIPANT;
 
 function mixParticipantInfo(localSid: string): ParticipantInfo {
   return {
     sid: MIX_PARTICIPANT_SID,
-    identity: 'mcu',
+    identity: MCU_PARTICIPANT,
     name: 'Room',
     metadata: '',
     joinedAt: Date.now(),
     state: 'joined',
     tracks: [
       // the server's track ids: the composed video, and this participant's own N-1 audio mix
-      { sid: 'mcu-video', cid: 'mcu', kind: 'video', source: 'camera', muted: false },
-      { sid: `mcu-audio-${localSid}`, cid: 'mcu', kind: 'audio', source: 'microphone', muted: false },
+      { sid: MCU_VIDEO_TRACK_SID, cid: MCU_PARTICIPANT, kind: 'video', source: 'camera', muted: false },
+      { sid: mcuAudioTrackSid(localSid), cid: MCU_PARTICIPANT, kind: 'audio', source: 'microphone', muted: false },
     ],
   };
 }

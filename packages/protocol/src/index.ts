@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './schemas.js';
 export * from './codec.js';
 export * from './data-frame.js';
+export * from './mcu.js';

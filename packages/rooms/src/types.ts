@@ -1,7 +1,11 @@
 import type { Participant, Room } from './model.js';
 
-export type Topology = 'mesh' | 'sfu' | 'mcu';
-export const TOPOLOGIES: readonly Topology[] = ['mesh', 'sfu', 'mcu'];
+import type { Topology } from '@switchboard/protocol';
+
+export type { Topology };
+/** Every topology, listed once more for checks at run time; the Record makes the compiler insist on all of them. */
+const EVERY_TOPOLOGY: Record<Topology, true> = { mesh: true, sfu: true, mcu: true };
+export const TOPOLOGIES: readonly Topology[] = Object.keys(EVERY_TOPOLOGY) as Topology[];
 
 export interface RoomOptions {
   name: string;

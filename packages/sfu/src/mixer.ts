@@ -5,6 +5,7 @@
 // packets through; they enter "synthetic" producers, so consumers, NACK answers from the packet
 // cache, PLI and REMB handling work exactly as for forwarded tracks. The SFU never imports the
 // engine: it only knows these interfaces.
+import { MCU_PARTICIPANT } from '@switchboard/protocol';
 import { codecSpec, VIDEO_RTCP_FB } from './codecs.js';
 import { Producer } from './producer.js';
 import type { ProducerCodec, ProducerExtensions } from './producer.js';
@@ -42,9 +43,9 @@ export type MixerFactory = (roomSid: string, out: MixerOutput) => RoomMixer;
 export const MIX_AUDIO_PT = codecSpec('opus')!.payloadType;
 export const MIX_VIDEO_PT = codecSpec('vp8')!.payloadType;
 /** The stream id (SDK: the publisher's cid) under which the mixed tracks reach clients. */
-export const MIX_STREAM_ID = 'mcu';
+export const MIX_STREAM_ID = MCU_PARTICIPANT;
 /** The participant sid the synthetic producers claim as owner. */
-export const MIX_OWNER = 'mcu';
+export const MIX_OWNER = MCU_PARTICIPANT;
 
 /** The codecs MCU publishers may use: what the engine decodes. */
 export const MCU_PUBLISHER_CODECS: ReadonlySet<string> = new Set(['opus', 'vp8']);

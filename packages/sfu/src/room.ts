@@ -9,7 +9,7 @@ import { SfuParticipant } from './participant.js';
 import type { ParticipantHost } from './participant.js';
 import type { Producer } from './producer.js';
 import type { UdpMux } from '@switchboard/webrtc';
-import { decodeDataFrame, encodeDataFrame } from '@switchboard/protocol';
+import { decodeDataFrame, encodeDataFrame, MCU_VIDEO_TRACK_SID, mcuAudioTrackSid } from '@switchboard/protocol';
 import { MCU_PUBLISHER_CODECS, syntheticProducer } from './mixer.js';
 import type { MixerFactory, RoomMixer } from './mixer.js';
 import type { PublisherLimits } from './negotiation.js';
@@ -60,7 +60,7 @@ export class SfuRoom implements ParticipantHost {
   ) {
     this.publisherLimits = mixerFactory === null ? { dataChannels: true } : { dataChannels: true, codecs: MCU_PUBLISHER_CODECS, redundancy: false };
     if (mixerFactory !== null) {
-      this.mixedVideo = syntheticProducer('video', 'mcu-video', () => this.mixer?.keyframeRequested());
+      this.mixedVideo = syntheticProducer('video', MCU_VIDEO_TRACK_SID, () => this.mixer?.keyframeRequested());
       this.mixer = mixerFactory(sid, {
         audio: (to, pkt) => {
           const mix = this.mixes.get(to);
@@ -120,7 +120,7 @@ export class SfuRoom implements ParticipantHost {
     const now = Date.now();
     if (this.mixer !== null) {
       // one audio track (everyone but p) and one video track (the room), whatever the room size
-      const mix = syntheticProducer('audio', `mcu-audio-${sid}`, () => undefined);
+      const mix = syntheticProducer('audio', mcuAudioTrackSid(sid), () => undefined);
       this.mixes.set(sid, mix);
       this.mixer.participantJoined(sid, name);
       p.subscribe(mix, now, false); // one offer with both
