@@ -170,7 +170,7 @@ describe('mesh rooms in Chromium', { skip: chromiumSkipReason(), timeout: 120_00
       await waitFor(`page ${i} subscribed`, () => page.evaluate('window.sbCounts()') as Promise<{ video: number; audio: number }>, (c) => c.video === 1 && c.audio === 1, 20_000);
     }
     // Drop page 0's WebSocket without a leave (the SDK's socket is private; reach it for the test).
-    await pages[0]!.evaluate('window.sbRoom.ws.close()');
+    await pages[0]!.evaluate('window.sbRoom._signal.ws.close()');
     await waitFor('reconnected', () => pages[0]!.evaluate('window.sbState.events') as Promise<string[]>, (e) => e.includes('reconnected'), 15_000);
     assert.deepEqual(await pages[0]!.evaluate('window.sbState.events'), ['reconnecting', 'reconnected']);
     assert.equal(await pages[0]!.evaluate('window.sbRoom.localParticipant.sid'), sids[0]);

@@ -107,6 +107,8 @@ export class WrtcParticipant {
   sid = '';
   /** Decoded frames received, per remote participant sid. */
   readonly framesFrom = new Map<string, number>();
+  /** Mesh: remote video tracks received, per remote participant sid. */
+  readonly videoTracksFrom = new Map<string, number>();
   readonly errors: string[] = [];
 
   private ws!: WebSocket;
@@ -325,6 +327,7 @@ export class WrtcParticipant {
     };
     pc.ontrack = ({ track }) => {
       if (track.kind !== 'video') return;
+      this.videoTracksFrom.set(sid, (this.videoTracksFrom.get(sid) ?? 0) + 1);
       const sink = new wrtc.nonstandard.RTCVideoSink(track);
       sink.onframe = () => this.framesFrom.set(sid, (this.framesFrom.get(sid) ?? 0) + 1);
       peer.sinks.push(sink);
@@ -441,6 +444,7 @@ export class WrtcParticipant {
 export interface RemoteWrtcStats {
   sid: string;
   framesFrom: Record<string, number>;
+  videoTracksFrom: Record<string, number>;
   errors: string[];
 }
 
@@ -534,7 +538,12 @@ if (process.env.WRTC_PARTICIPANT_CHILD === '1' && process.argv[1] && fileURLToPa
         }
       } else if (m.cmd === 'stats') {
         process.send!({
-          stats: { sid: participant?.sid ?? '', framesFrom: Object.fromEntries(participant?.framesFrom ?? []), errors: participant?.errors ?? [] },
+          stats: {
+            sid: participant?.sid ?? '',
+            framesFrom: Object.fromEntries(participant?.framesFrom ?? []),
+            videoTracksFrom: Object.fromEntries(participant?.videoTracksFrom ?? []),
+            errors: participant?.errors ?? [],
+          },
         });
       } else if (m.cmd === 'close') {
         await participant?.close();

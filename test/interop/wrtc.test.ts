@@ -104,6 +104,20 @@ for (const topology of ['mesh', 'sfu', 'mcu'] as const) describe(`${topology} ro
       const after = (await peer.stats()).framesFrom.mcu ?? 0;
       assert.ok(after - before > 12 * 5, `wrtc decoded ${after - before} composed frames in 12 s`);
     }
+    if (topology === 'mesh') {
+      // page 0 publishes a second video later. In its pair wrtc is the offerer (the newer one), but
+      // it does not implement requestOffer: after the SDK's request goes unanswered it offers itself
+      // (perfect negotiation), and wrtc receives the new track.
+      await pages[0]!.evaluate(`(async () => {
+        const c = document.createElement('canvas'); c.width = 160; c.height = 90;
+        const g = c.getContext('2d'); setInterval(() => { g.fillStyle = '#f0f'; g.fillRect(0, 0, 160, 90); }, 66);
+        await window.sbRoom.localParticipant.publishTrack(c.captureStream(15).getVideoTracks()[0]);
+      })()`);
+      const fromPage0 = async () => (await peer.stats()).videoTracksFrom[sids[0]!] ?? 0;
+      await waitFor("wrtc receives page 0's second video (the SDK's fallback offer)", fromPage0, (n) => n === 2, 20_000);
+      const seen = await peer.stats();
+      await waitFor('and frames keep coming from page 0', async () => (await peer.stats()).framesFrom[sids[0]!] ?? 0, (n) => n > (seen.framesFrom[sids[0]!] ?? 0) + 20, 10_000);
+    }
     const stats = await peer.stats();
     assert.deepEqual(stats.errors, []);
 
