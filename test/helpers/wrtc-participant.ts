@@ -105,8 +105,10 @@ export interface WrtcParticipantOptions {
 
 export class WrtcParticipant {
   sid = '';
-  /** Decoded frames received, per remote participant sid. */
+  /** Mesh: decoded frames received, per remote participant sid. */
   readonly framesFrom = new Map<string, number>();
+  /** SFU/MCU: decoded frames per stream id (the publisher's cid); see framesBySender(). */
+  private readonly framesByCid = new Map<string, number>();
   /** Mesh: remote video tracks received, per remote participant sid. */
   readonly videoTracksFrom = new Map<string, number>();
   readonly errors: string[] = [];
@@ -217,6 +219,16 @@ export class WrtcParticipant {
     for (const other of (joined.others as { sid: string }[]) ?? []) this.ensurePeer(other.sid, true);
   }
 
+  /** Decoded frames per remote participant sid (a stream whose owner is still unknown: `unknown:<cid>`). */
+  framesBySender(): Record<string, number> {
+    const out: Record<string, number> = Object.fromEntries(this.framesFrom);
+    for (const [cid, n] of this.framesByCid) {
+      const from = this.ownerOfCid.get(cid) ?? `unknown:${cid}`;
+      out[from] = (out[from] ?? 0) + n;
+    }
+    return out;
+  }
+
   private noteTracks(p: ParticipantLike): void {
     for (const t of p.tracks ?? []) this.ownerOfCid.set(t.cid, p.sid);
   }
@@ -231,10 +243,12 @@ export class WrtcParticipant {
           const pc = new wrtc.RTCPeerConnection({ iceServers: this.iceServers });
           pc.ontrack = ({ track, streams }) => {
             if (track.kind !== 'video') return;
-            const from = this.ownerOfCid.get(streams[0]?.id ?? '') ?? `unknown:${streams[0]?.id}`;
-            this.framesFrom.set(from, this.framesFrom.get(from) ?? 0);
+            // counted by stream id (the publisher's cid) and attributed when asked: the server's
+            // offer may come before the participantUpdated that names the track's owner
+            const cid = streams[0]?.id ?? '';
+            this.framesByCid.set(cid, this.framesByCid.get(cid) ?? 0);
             const sink = new wrtc.nonstandard.RTCVideoSink(track);
-            sink.onframe = () => this.framesFrom.set(from, (this.framesFrom.get(from) ?? 0) + 1);
+            sink.onframe = () => this.framesByCid.set(cid, (this.framesByCid.get(cid) ?? 0) + 1);
             this.subSinks.push(sink);
           };
           this.subPc = pc;
@@ -540,7 +554,7 @@ if (process.env.WRTC_PARTICIPANT_CHILD === '1' && process.argv[1] && fileURLToPa
         process.send!({
           stats: {
             sid: participant?.sid ?? '',
-            framesFrom: Object.fromEntries(participant?.framesFrom ?? []),
+            framesFrom: participant?.framesBySender() ?? {},
             videoTracksFrom: Object.fromEntries(participant?.videoTracksFrom ?? []),
             errors: participant?.errors ?? [],
           },
