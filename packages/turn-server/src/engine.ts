@@ -42,6 +42,12 @@ export class RelayEngine implements TurnHost {
   private readonly udp: UdpIo;
   private readonly streamListeners: net.Server[] = [];
   private readonly streams = new Set<net.Socket>();
+  /**
+   * Every accepted TCP connection, from its first moment: a TLS connection joins `streams` only
+   * once its handshake is done, and one that never finishes it (or a client that sends nothing)
+   * would otherwise keep stop() waiting for the listener to close.
+   */
+  private readonly connections = new Set<net.Socket>();
   private timer: NodeJS.Timeout | null = null;
   private nextStreamId = 1;
   private closed = false;
@@ -93,6 +99,7 @@ export class RelayEngine implements TurnHost {
     this.core.closeAll();
     this.udp.close();
     for (const c of this.streams) c.destroy();
+    for (const c of this.connections) c.destroy();
     await Promise.all(this.streamListeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
   }
 
@@ -104,6 +111,10 @@ export class RelayEngine implements TurnHost {
     server.maxConnections = this.opts.server.maxTcpConnections;
     server.on('error', (err) => this.opts.logger.warn({ err: err.message, ip, port }, 'tcp listener error'));
     if (tlsOpts) (server as tls.Server).on('tlsClientError', () => {});
+    server.on('connection', (raw: net.Socket) => {
+      this.connections.add(raw);
+      raw.once('close', () => this.connections.delete(raw));
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       const done = () => {

@@ -4,25 +4,13 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { createHmac, randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Attr, Method } from '@switchboard/stun';
 import { udpBatchAvailable } from '@switchboard/netio';
 import { TestTurnClient, until } from './client.js';
-import { startServer, udpPeer } from './fixtures.js';
+import { cleanupsFor, startServer, udpPeer } from './fixtures.js';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  // Once in five full-suite runs (December 2026) this file's process did not end after every test
-  // had passed, and the runner killed it at its 180 s limit; it never happened when the file ran on
-  // its own (70 runs, idle and under load). Say which cleanup hangs, or what keeps the process
-  // alive, so that the next occurrence names the cause.
-  for (const c of cleanups.reverse()) {
-    const t = setTimeout(() => console.error(`security.test.ts: a cleanup has not finished after 5 s: ${c.toString()}`), 5000);
-    await c();
-    clearTimeout(t);
-  }
-  setTimeout(() => console.error(`security.test.ts: still running 5 s after the cleanups: ${JSON.stringify(process.getActiveResourcesInfo())}`), 5000).unref();
-});
+const cleanups = { push: cleanupsFor('security.test.ts') };
 
 async function client(port: number): Promise<TestTurnClient> {
   const c = new TestTurnClient(port);

@@ -7,18 +7,15 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   Attr, decodeErrorCode, decodeStun, decodeString, decodeXorAddress, getAttribute, longTermKey, Method,
   randomTransactionId, StunClass, StunWriter, type StunMessage,
 } from '@switchboard/stun';
 import { until } from './client.js';
-import { startServer, udpPeer } from './fixtures.js';
+import { cleanupsFor, startServer, udpPeer } from './fixtures.js';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanups = { push: cleanupsFor('stream.test.ts') };
 
 /** Frames what the server sends: STUN messages and ChannelData padded to 4 bytes. */
 class StreamClient {
@@ -143,4 +140,19 @@ test('garbage on a TCP stream closes that connection only', async () => {
   const c = new StreamClient(good);
   const r = await c.request(Method.Binding, () => {});
   assert.equal(r.msg.cls, StunClass.SuccessResponse);
+});
+
+test('stop() ends connections that never finished a TLS handshake, or never sent a byte', async () => {
+  const tlsMaterial = selfSignedCert();
+  const { server, port } = await startServer({ cert: tlsMaterial.cert, pkey: tlsMaterial.key });
+  // silent clients: one on the TCP port, one on the TLS port that never starts its handshake
+  const silent = [net.connect({ host: '127.0.0.1', port }), net.connect({ host: '127.0.0.1', port: port + 1 })];
+  for (const s of silent) {
+    s.on('error', () => {});
+    await new Promise<void>((r) => s.once('connect', () => r()));
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  const stopped = await Promise.race([server.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+  for (const s of silent) s.destroy();
+  assert.ok(stopped, 'stop() did not finish within 3 s with a silent client on the TLS port');
 });

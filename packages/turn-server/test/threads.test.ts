@@ -2,15 +2,12 @@
 // different threads, yet quotas hold process-wide and the counters add up.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { reusePortAvailable } from '@switchboard/netio';
 import { TestTurnClient, until } from './client.js';
-import { startServer, udpPeer } from './fixtures.js';
+import { cleanupsFor, startServer, udpPeer } from './fixtures.js';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanups = { push: cleanupsFor('threads.test.ts') };
 
 test('two relay threads: relaying, process-wide quotas and summed counters', { skip: !reusePortAvailable() && 'SO_REUSEPORT addon not built' }, async () => {
   const { server, port } = await startServer({ threads: 2, userQuota: 5, allowLoopbackPeers: true });
