@@ -41,11 +41,10 @@ export class RelayEngine implements TurnHost {
   private readonly opts: EngineOptions;
   private readonly udp: UdpIo;
   private readonly streamListeners: net.Server[] = [];
-  private readonly streams = new Set<net.Socket>();
   /**
-   * Every accepted TCP connection, from its first moment: a TLS connection joins `streams` only
-   * once its handshake is done, and one that never finishes it (or a client that sends nothing)
-   * would otherwise keep stop() waiting for the listener to close.
+   * Every accepted TCP connection, from its first moment (for TLS: the socket under the TLS one,
+   * before the handshake), so that stop() ends them all: one that never finishes its handshake,
+   * or never sends a byte, would otherwise keep the listener, and stop(), waiting.
    */
   private readonly connections = new Set<net.Socket>();
   private timer: NodeJS.Timeout | null = null;
@@ -98,7 +97,6 @@ export class RelayEngine implements TurnHost {
     if (this.timer) clearInterval(this.timer);
     this.core.closeAll();
     this.udp.close();
-    for (const c of this.streams) c.destroy();
     for (const c of this.connections) c.destroy();
     await Promise.all(this.streamListeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
   }
@@ -133,7 +131,6 @@ export class RelayEngine implements TurnHost {
       stream.destroy();
       return;
     }
-    this.streams.add(stream);
     stream.setNoDelay(true);
     const client: StreamClient = {
       key: `${transport}:${this.nextStreamId++}:${address}:${port}`,
@@ -162,7 +159,6 @@ export class RelayEngine implements TurnHost {
     stream.on('error', () => {});
     stream.on('close', () => {
       clearTimeout(idle);
-      this.streams.delete(stream);
       this.core.clientGone(client);
     });
   }
