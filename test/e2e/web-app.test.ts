@@ -65,9 +65,8 @@ describe('web app in Chromium', { skip: chromiumSkipReason(), timeout: 120_000 }
     type Info = { tiles: number; remote: number; playing: number; screen: string };
     const pages: Page[] = [];
     for (const name of ['Ada', 'Bob', 'Cy']) {
-      const page = await env.openPage();
+      const page = await env.openPage(undefined, `?room=${roomName}&name=${name}&autojoin=1`);
       await page.setViewportSize({ width: 1280, height: 720 });
-      await page.goto(`${env.base}?room=${roomName}&name=${name}&autojoin=1`, { timeout: 10_000 });
       pages.push(page);
     }
     for (const [i, page] of pages.entries()) {

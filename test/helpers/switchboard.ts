@@ -20,8 +20,8 @@ export interface ServeWithBrowser {
   base: string;
   /** The SFU's media port (UDP, and TCP for ICE-TCP). */
   sfuPort: number;
-  /** A new page on the app's origin, page errors echoed, with `setup` (plain JS) evaluated in it. */
-  openPage(setup?: string): Promise<Page>;
+  /** A new page at `path` on the app's origin (default: the app), page errors echoed, with `setup` (plain JS) evaluated in it. */
+  openPage(setup?: string, path?: string): Promise<Page>;
   /**
    * Closes every page still open: call it in afterEach, so that a failed test does not leave
    * pages publishing and decoding under the next one.
@@ -82,12 +82,12 @@ export async function startServeWithBrowser(env: Record<string, string> = {}): P
     browser,
     base,
     sfuPort,
-    async openPage(setup?: string) {
+    async openPage(setup?: string, path = '') {
       const page = await browser.newPage();
       pages.add(page);
       page.once('close', () => pages.delete(page));
       page.on('pageerror', (e) => console.error('[page error]', e.message));
-      await page.goto(base, { timeout: 10_000 });
+      await page.goto(base + path, { timeout: 10_000 });
       if (setup) await page.evaluate(setup);
       return page;
     },

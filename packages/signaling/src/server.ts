@@ -292,7 +292,7 @@ export class SignalingServer implements RoomListener {
     this.opts.logger.info({ room: room.name, identity: participant.identity, sid: participant.sid, reconnected }, 'participant joined');
   }
 
-  /** Mesh: an offer, answer or candidate goes to the participant it names, marked with its sender. */
+  /** Mesh: an offer, answer, candidate or requestOffer goes to the participant it names, marked with its sender. */
   private relay(conn: Connection, from: string, msg: Extract<ClientMessage, { type: 'offer' | 'answer' | 'candidate' | 'requestOffer' }>, id?: number): void {
     if (!msg.to) {
       conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type}.to: a mesh room needs the participant to send to`, id);
