@@ -1,14 +1,14 @@
 // The TURN server state machine (RFC 8656, RFC 6156), sans I/O: the adapter hands it the
 // bytes a client or a peer sent and the time; it answers through the TurnHost callbacks.
-// Control messages (Allocate, Refresh, ...) may allocate freely; the relay path
-// (ChannelData and peer data) works on the buffers it is given and a preallocated ring.
+// This file is the control plane: requests (Binding, Allocate, Refresh, CreatePermission,
+// ChannelBind), relay sockets, the clock and the allocations' lifecycle; it may allocate
+// freely. The data plane (ChannelData and peer data, no allocation per packet) is
+// relay-path.ts; the lookups are indexes.ts; reading an Allocate is allocate-request.ts.
 
 import {
   Attr,
   decodeChannelNumber,
   decodeRequestedAddressFamily,
-  decodeRequestedTransport,
-  decodeU32,
   decodeXorAddress,
   getAttribute,
   Method,
@@ -19,14 +19,16 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '@switchboard/stun';
-import { Allocation, ip4Number, ip4PortKey, type Channel, type ClientRef, type Permission } from './allocation.js';
-import type { PortRequest } from './broker.js';
-import { bytesHex, hexBytes } from './hex.js';
+import { Allocation, type ClientRef } from './allocation.js';
+import { LIFETIME, readAllocate, requestedLifetime } from './allocate-request.js';
+import { hexBytes } from './hex.js';
 import { C, createCounters } from './counters.js';
 import type { Credentials } from './credentials.js';
+import { AllocationIndex } from './indexes.js';
 import { NonceIssuer } from './nonce.js';
 import type { PeerPolicy } from './policy.js';
-import { OutputRing } from './ring.js';
+import type { PortRequest } from './broker.js';
+import { RelayPath } from './relay-path.js';
 import { Authenticator, type Auth } from './auth.js';
 import { unknownAttributes } from './attributes.js';
 import { REASONS, Responder, UNSIGNED, type Signing } from './responder.js';
@@ -65,9 +67,7 @@ export interface TurnCoreOptions {
   maxChannelsPerAllocation?: number;
 }
 
-export const LIFETIME = { allocationDefault: 600, allocationMax: 3600, permission: 300, channel: 600 } as const;
-
-const UDP_PROTOCOL = 17;
+export { LIFETIME };
 
 export class TurnCore {
   readonly counters: Float64Array;
@@ -77,15 +77,9 @@ export class TurnCore {
   private readonly out: Responder;
   private readonly auth: Authenticator;
   private readonly writer: StunWriter;
-  private readonly ring = new OutputRing(512, 2048);
-  private readonly allocations = new Map<string, Allocation>();
-  /** UDP allocations by client port, then address: the relay path's lookup. */
-  private readonly udpByPort = new Map<number, Map<string, Allocation>>();
-  /** UDP IPv4 allocations by ip4PortKey, for adapters that pass addresses as numbers. */
-  private readonly udpByV4 = new Map<number, Allocation>();
+  private readonly allocations = new AllocationIndex();
+  private readonly relay: RelayPath;
   private nextId = 1;
-  private indicationSeq = 0;
-  private readonly indicationTx = new Uint8Array(12);
   now: number;
 
   constructor(opts: TurnCoreOptions, host: TurnHost, now: number) {
@@ -103,8 +97,8 @@ export class TurnCore {
     this.out = new Responder(host, this.opts.software);
     this.writer = this.out.writer;
     this.auth = new Authenticator(opts.credentials, new NonceIssuer(opts.nonceSecret, opts.nonceLifetimeMs), this.counters, this.out, host);
+    this.relay = new RelayPath(this.counters, host, this.writer);
     this.now = now;
-    crypto.getRandomValues(this.indicationTx);
   }
 
   get allocationCount(): number {
@@ -112,17 +106,17 @@ export class TurnCore {
   }
 
   allocationFor(client: ClientRef): Allocation | undefined {
-    return this.allocations.get(client.key);
+    return this.allocations.forClient(client.key);
   }
 
   /** The relay path's lookup for UDP clients. */
   udpAllocation(address: string, port: number): Allocation | undefined {
-    return this.udpByPort.get(port)?.get(address);
+    return this.allocations.udp(address, port);
   }
 
   /** The same lookup with the IPv4 address as a number (no text per packet). */
   udpAllocationV4(ip4: number, port: number): Allocation | undefined {
-    return this.udpByV4.get(ip4PortKey(ip4, port));
+    return this.allocations.udpV4(ip4, port);
   }
 
   // ---- client -> server -------------------------------------------------------------
@@ -134,7 +128,7 @@ export class TurnCore {
   handleClientMessage(client: ClientRef, buf: Uint8Array, offset = 0, length = buf.length - offset): void {
     const first = buf[offset];
     if (length >= 4 && (first & 0xc0) === 0x40) {
-      this.handleChannelData(this.allocations.get(client.key), buf, offset, length);
+      this.relay.channelData(this.allocations.forClient(client.key), buf, offset, length, this.now);
       return;
     }
     const msg = tryDecodeStun(offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length));
@@ -146,135 +140,26 @@ export class TurnCore {
       this.counters[C.stunRequests]++;
       this.handleRequest(client, msg);
     } else if (msg.cls === StunClass.Indication && msg.method === Method.Send) {
-      this.handleSendIndication(client, msg);
+      this.relay.sendIndication(this.allocations.forClient(client.key), msg, this.now);
     }
     // Binding indications are keepalives; responses from clients are ignored.
   }
 
   /** ChannelData from the client whose allocation the adapter already found (UDP fast path). */
   handleChannelData(alloc: Allocation | undefined, buf: Uint8Array, offset: number, length: number): void {
-    const channel = (buf[offset] << 8) | buf[offset + 1];
-    const dataLength = (buf[offset + 2] << 8) | buf[offset + 3];
-    const ch = alloc?.channels.get(channel);
-    if (!alloc || !ch || dataLength > length - 4) {
-      this.counters[C.droppedMalformed]++;
-      return;
-    }
-    const now = this.now;
-    if (ch.expiresAt <= now || ch.permission.expiresAt <= now) {
-      this.counters[C.droppedNoPermission]++;
-      return;
-    }
-    if (alloc.tokensToPeer < dataLength) {
-      this.counters[C.droppedBandwidth]++;
-      return;
-    }
-    alloc.tokensToPeer -= dataLength;
-    this.counters[C.toPeerPackets]++;
-    this.counters[C.toPeerBytes] += dataLength;
-    this.host.sendToPeer(alloc, ch.peerAddress, ch.peerPort, buf, offset + 4, dataLength, ch.peerIp4);
-  }
-
-  private handleSendIndication(client: ClientRef, msg: StunMessage): void {
-    const alloc = this.allocations.get(client.key);
-    const peerAttr = getAttribute(msg, Attr.XorPeerAddress);
-    const data = getAttribute(msg, Attr.Data);
-    // RFC 8489 §6.3.2: an indication with an unknown comprehension-required attribute is dropped.
-    if (!alloc || alloc.state !== 'active' || !peerAttr || !data || unknownAttributes(msg)) {
-      this.counters[C.droppedMalformed]++;
-      return;
-    }
-    let peer: TransportAddress;
-    try {
-      peer = decodeXorAddress(peerAttr, msg.transactionId);
-    } catch {
-      this.counters[C.droppedMalformed]++;
-      return;
-    }
-    const perm = alloc.permissions.get(peer.address);
-    if (!perm || perm.expiresAt <= this.now || peer.family !== alloc.family) {
-      this.counters[C.droppedNoPermission]++;
-      return;
-    }
-    if (alloc.tokensToPeer < data.length) {
-      this.counters[C.droppedBandwidth]++;
-      return;
-    }
-    alloc.tokensToPeer -= data.length;
-    this.counters[C.toPeerPackets]++;
-    this.counters[C.toPeerBytes] += data.length;
-    this.host.sendToPeer(alloc, peer.address, peer.port, data, 0, data.length, peer.family === 4 ? ip4Number(peer.address) : -1);
+    this.relay.channelData(alloc, buf, offset, length, this.now);
   }
 
   // ---- peer -> client ---------------------------------------------------------------
 
   /** A datagram a peer sent to an allocation's relayed address. */
   handlePeerData(alloc: Allocation, address: string, port: number, buf: Uint8Array, offset = 0, length = buf.length - offset): void {
-    this.deliverToClient(alloc, alloc.permissions.get(address), alloc.channelForPeer(address, port), address, -1, port, buf, offset, length);
+    this.relay.peerData(alloc, address, port, buf, offset, length, this.now);
   }
 
   /** The same, with the peer's IPv4 address as a number (batched I/O: no text per packet). */
   handlePeerDataV4(alloc: Allocation, ip4: number, port: number, buf: Uint8Array, offset: number, length: number): void {
-    const ch = alloc.channelsByPeerV4.get(ip4PortKey(ip4, port));
-    this.deliverToClient(alloc, alloc.permissionsV4.get(ip4), ch, null, ip4, port, buf, offset, length);
-  }
-
-  private deliverToClient(
-    alloc: Allocation,
-    perm: Permission | undefined,
-    ch: Channel | undefined,
-    address: string | null,
-    ip4: number,
-    port: number,
-    buf: Uint8Array,
-    offset: number,
-    length: number,
-  ): void {
-    const now = this.now;
-    if (alloc.state !== 'active' || !perm || perm.expiresAt <= now) {
-      this.counters[C.droppedNoPermission]++;
-      return;
-    }
-    if (alloc.tokensToClient < length) {
-      this.counters[C.droppedBandwidth]++;
-      return;
-    }
-    alloc.tokensToClient -= length;
-    this.counters[C.toClientPackets]++;
-    this.counters[C.toClientBytes] += length;
-    const stream = alloc.client.transport !== 'udp';
-    if (ch && ch.expiresAt > now) {
-      if (!stream && this.host.sendChannelDataToClient) {
-        this.host.sendChannelDataToClient(alloc.client, ch.number, buf, offset, length);
-        return;
-      }
-      const total = 4 + length;
-      const padded = stream ? (total + 3) & ~3 : total;
-      const out = this.ring.next(padded);
-      out[0] = ch.number >> 8;
-      out[1] = ch.number & 0xff;
-      out[2] = length >> 8;
-      out[3] = length & 0xff;
-      out.set(offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length), 4);
-      for (let i = total; i < padded; i++) out[i] = 0;
-      this.host.sendToClient(alloc.client, out, 0, padded);
-      return;
-    }
-    // No channel: a Data indication. Its transaction id only has to differ between messages.
-    const tx = this.indicationTx;
-    const seq = ++this.indicationSeq;
-    tx[8] = seq >>> 24;
-    tx[9] = (seq >>> 16) & 0xff;
-    tx[10] = (seq >>> 8) & 0xff;
-    tx[11] = seq & 0xff;
-    const peerAddress = address ?? `${ip4 >>> 24}.${(ip4 >>> 16) & 0xff}.${(ip4 >>> 8) & 0xff}.${ip4 & 0xff}`;
-    const w = this.writer.start(Method.Data, StunClass.Indication, tx);
-    w.addXorAddress(Attr.XorPeerAddress, { family: alloc.family, address: peerAddress, port });
-    w.addBytes(Attr.Data, offset === 0 && length === buf.length ? buf : buf.subarray(offset, offset + length));
-    const msg = w.view();
-    const out = this.ring.next(msg.length);
-    out.set(msg);
-    this.host.sendToClient(alloc.client, out, 0, msg.length);
+    this.relay.peerDataV4(alloc, ip4, port, buf, offset, length, this.now);
   }
 
   // ---- relay sockets ----------------------------------------------------------------
@@ -347,7 +232,7 @@ export class TurnCore {
 
   /** A TCP/TLS client's connection ended: its allocation goes with it (RFC 8656 §3.1). */
   clientGone(client: ClientRef): void {
-    const alloc = this.allocations.get(client.key);
+    const alloc = this.allocations.forClient(client.key);
     if (alloc) this.close(alloc);
   }
 
@@ -367,7 +252,7 @@ export class TurnCore {
     if (!auth) return;
     const signing: Signing = { key: auth.key, sha256: auth.sha256 };
     if (!this.checkUnknownAttributes(client, msg, signing)) return;
-    const alloc = this.allocations.get(client.key);
+    const alloc = this.allocations.forClient(client.key);
     // 441 is for requests on an allocation; an Allocate on a used 5-tuple gets 437 below.
     if (alloc && msg.method !== Method.Allocate && alloc.username !== auth.username) {
       this.counters[C.authFailWrongCredentials]++;
@@ -428,49 +313,9 @@ export class TurnCore {
       err(437);
       return;
     }
-    const transport = getAttribute(msg, Attr.RequestedTransport);
-    if (!transport) return err(400, 'Missing REQUESTED-TRANSPORT');
-    let protocol: number;
-    // RFC 8656 §7.2: IPv4 unless REQUESTED-ADDRESS-FAMILY says otherwise. A RESERVATION-TOKEN
-    // carries the family of the reservation; this core relays one family, so that is its own.
-    const tokenFamily: 4 | 6 = this.opts.relayFamilies.includes(4) ? 4 : 6;
-    let family: 4 | 6 = 4;
-    let additionalFamilyRefused = false;
-    try {
-      protocol = decodeRequestedTransport(transport);
-      const fam = getAttribute(msg, Attr.RequestedAddressFamily);
-      const additional = getAttribute(msg, Attr.AdditionalAddressFamily);
-      if (fam && additional) return err(400, 'REQUESTED-ADDRESS-FAMILY with ADDITIONAL-ADDRESS-FAMILY');
-      if (fam && getAttribute(msg, Attr.ReservationToken)) return err(400, 'REQUESTED-ADDRESS-FAMILY with RESERVATION-TOKEN');
-      if (fam) family = decodeRequestedAddressFamily(fam);
-      else if (getAttribute(msg, Attr.ReservationToken)) family = tokenFamily;
-      if (additional) {
-        // RFC 8656 §7.2: it may only ask for IPv6 (the IPv4 relay is implied).
-        if (decodeRequestedAddressFamily(additional) !== 6) return err(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
-        additionalFamilyRefused = !this.opts.relayFamilies.includes(6);
-      }
-    } catch {
-      return err(400);
-    }
-    if (protocol !== UDP_PROTOCOL) return err(442);
-    if (!this.opts.relayFamilies.includes(family)) return err(440);
-    // An IPv6 relay that cannot be had: RFC 8656 §7.2 lets the IPv4 allocation succeed with an
-    // ADDRESS-ERROR-CODE for IPv6 (added in relayReady). Dual allocations are not built yet.
-    const lifetimeAttr = getAttribute(msg, Attr.Lifetime);
-    let lifetimeSec: number = LIFETIME.allocationDefault;
-    if (lifetimeAttr && lifetimeAttr.length === 4) {
-      lifetimeSec = Math.min(LIFETIME.allocationMax, Math.max(LIFETIME.allocationDefault, decodeU32(lifetimeAttr)));
-    }
-    const evenAttr = getAttribute(msg, Attr.EvenPort);
-    const tokenAttr = getAttribute(msg, Attr.ReservationToken);
-    if (evenAttr && tokenAttr) return err(400, 'EVEN-PORT with RESERVATION-TOKEN');
-    if (tokenAttr && tokenAttr.length !== 8) return err(400, 'Bad RESERVATION-TOKEN');
-    if (tokenAttr && additionalFamilyRefused) return err(400, 'RESERVATION-TOKEN with ADDITIONAL-ADDRESS-FAMILY');
-    const ports: PortRequest = {
-      evenPort: evenAttr !== undefined,
-      reserveNext: evenAttr !== undefined && evenAttr.length > 0 && (evenAttr[0] & 0x80) !== 0,
-      token: tokenAttr ? bytesHex(tokenAttr) : undefined,
-    };
+    const req = readAllocate(msg, this.opts.relayFamilies);
+    if ('code' in req) return err(req.code, req.reason);
+    const { family, additionalFamilyRefused, lifetimeSec, ports } = req;
     const bucket = this.opts.maxBps > 0 ? this.opts.maxBps : Infinity;
     const alloc = new Allocation(this.nextId++, client, auth.username, auth.quotaUser, auth.key, family, this.now + 30_000, {
       transactionId: new Uint8Array(msg.transactionId),
@@ -498,12 +343,7 @@ export class TurnCore {
       this.refuse(client, msg, 400, signing);
       return;
     }
-    const lifetimeAttr = getAttribute(msg, Attr.Lifetime);
-    let lifetimeSec: number = LIFETIME.allocationDefault;
-    if (lifetimeAttr && lifetimeAttr.length === 4) {
-      const asked = decodeU32(lifetimeAttr);
-      lifetimeSec = asked === 0 ? 0 : Math.min(LIFETIME.allocationMax, Math.max(LIFETIME.allocationDefault, asked));
-    }
+    const lifetimeSec = requestedLifetime(msg, true);
     const w = this.writer.start(Method.Refresh, StunClass.SuccessResponse, msg.transactionId);
     w.addU32(Attr.Lifetime, lifetimeSec);
     this.out.finish(client, msg.transactionId, signing, true, this.now);
@@ -617,30 +457,11 @@ export class TurnCore {
   // ---- bookkeeping ------------------------------------------------------------------
 
   private remember(alloc: Allocation): void {
-    this.allocations.set(alloc.client.key, alloc);
-    if (alloc.client.transport === 'udp' && alloc.client.ip4 !== undefined) {
-      this.udpByV4.set(ip4PortKey(alloc.client.ip4, alloc.client.port), alloc);
-    }
-    if (alloc.client.transport === 'udp') {
-      let byAddr = this.udpByPort.get(alloc.client.port);
-      if (!byAddr) this.udpByPort.set(alloc.client.port, (byAddr = new Map()));
-      byAddr.set(alloc.client.address, alloc);
-    }
+    this.allocations.add(alloc);
   }
 
   private forget(alloc: Allocation): void {
-    if (this.allocations.get(alloc.client.key) === alloc) this.allocations.delete(alloc.client.key);
-    if (alloc.client.transport === 'udp' && alloc.client.ip4 !== undefined) {
-      const key = ip4PortKey(alloc.client.ip4, alloc.client.port);
-      if (this.udpByV4.get(key) === alloc) this.udpByV4.delete(key);
-    }
-    if (alloc.client.transport === 'udp') {
-      const byAddr = this.udpByPort.get(alloc.client.port);
-      if (byAddr?.get(alloc.client.address) === alloc) {
-        byAddr.delete(alloc.client.address);
-        if (byAddr.size === 0) this.udpByPort.delete(alloc.client.port);
-      }
-    }
+    this.allocations.remove(alloc);
     alloc.state = 'closed';
   }
 
