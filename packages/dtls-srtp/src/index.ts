@@ -1,5 +1,5 @@
 // DTLS 1.2 handshakes (DTLS-SRTP, RFC 5764) and SRTP/SRTCP (RFC 3711, RFC 7714) for the SFU's
-// own WebRTC transport. All crypto is native (native/dtls_srtp.c, on the OpenSSL inside Node);
+// own WebRTC transport. All crypto is native (native/*.c, one addon, on the OpenSSL inside Node);
 // this file only validates arguments and shapes results. See README.md for the threading and
 // memory rules.
 import { createRequire } from 'node:module';

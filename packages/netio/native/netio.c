@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include <node_api.h>
+#include "sb_napi.h"
 #include <uv.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -86,11 +87,9 @@ static const uint8_t zeros[4] = {0, 0, 0, 0};
 
 // ---------- helpers ----------
 
-static napi_value throw_code(napi_env env, const char* code, const char* msg, const char* syscall, int err) {
-  napi_value m, c, e;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
-  napi_create_error(env, c, m, &e);
+/** A coded Error (sb_napi.h's make_error) with Node's `syscall` and negative `errno` when given. */
+static napi_value throw_code_sys(napi_env env, const char* code, const char* msg, const char* syscall, int err) {
+  napi_value e = make_error(env, code, msg);
   if (syscall) {
     napi_value s;
     napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &s);
@@ -111,13 +110,7 @@ static napi_value throw_sys(napi_env env, const char* syscall, int err, int use_
   char msg[200];
   const char* name = uv_err_name(-err);
   snprintf(msg, sizeof msg, "%s: %s (%s)", syscall, strerror(err), name);
-  return throw_code(env, use_errno_name && strncmp(name, "Unknown", 7) != 0 ? name : "SB_ERR_UDP", msg, syscall, err);
-}
-
-static int get_i32(napi_env env, napi_value v, int32_t* out) {
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number) return 0;
-  return napi_get_value_int32(env, v, out) == napi_ok;
+  return throw_code_sys(env, use_errno_name && strncmp(name, "Unknown", 7) != 0 ? name : "SB_ERR_UDP", msg, syscall, err);
 }
 
 static batch* get_batch(napi_env env, napi_value v) {
@@ -330,7 +323,7 @@ static napi_value js_open_socket(napi_env env, napi_callback_info info) {
     v6->sin6_port = htons((uint16_t)port);
     sslen = sizeof *v6;
   } else {
-    return throw_code(env, "SB_ERR_UDP", "not an IP address", NULL, 0);
+    return throw_code(env, "SB_ERR_UDP", "not an IP address");
   }
   int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_sys(env, "socket", errno, 0);
@@ -527,7 +520,7 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "watch(handle, fd: number, sockId: number)");
     return NULL;
   }
-  if (b->closed) return throw_code(env, "SB_ERR_UDP", "watch: batch is closed", NULL, 0);
+  if (b->closed) return throw_code(env, "SB_ERR_UDP", "watch: batch is closed");
   if (fd < 0) {
     napi_throw_range_error(env, NULL, "watch: bad fd");
     return NULL;
@@ -536,7 +529,7 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "watch: sockId must be 0..2^24-1");
     return NULL;
   }
-  if (lookup(b, id) != NULL) return throw_code(env, "SB_ERR_UDP", "watch: sockId is already watched", NULL, 0);
+  if (lookup(b, id) != NULL) return throw_code(env, "SB_ERR_UDP", "watch: sockId is already watched");
   if ((uint32_t)id >= b->table_cap) {
     uint32_t cap = b->table_cap ? b->table_cap : 16;
     while (cap <= (uint32_t)id) cap *= 2;
@@ -548,7 +541,7 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   }
   uv_loop_t* loop = NULL;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL)
-    return throw_code(env, "SB_ERR_UDP", "watch: no event loop", NULL, 0);
+    return throw_code(env, "SB_ERR_UDP", "watch: no event loop");
   sock* s = (sock*)calloc(1, sizeof *s);
   if (s == NULL) return throw_sys(env, "calloc", ENOMEM, 0);
   s->fd = fd;
@@ -717,12 +710,6 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_uint32(env, sent, &out);
   return out;
-}
-
-static void set_num(napi_env env, napi_value o, const char* k, uint64_t v) {
-  napi_value n;
-  napi_create_double(env, (double)v, &n);
-  napi_set_named_property(env, o, k, n);
 }
 
 // stats(handle) -> { received, sent, dropped_truncated, dropped_send, batches }
