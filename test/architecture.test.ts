@@ -21,7 +21,7 @@ import { test } from 'node:test';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export type Kind = 'codec' | 'core' | 'io' | 'engine' | 'browser' | 'tool' | 'app' | 'static';
+export type Kind = 'codec' | 'core' | 'io' | 'engine' | 'browser' | 'tool' | 'app' | 'static' | 'header';
 
 export interface PackageRule {
   name: string;

@@ -1,6 +1,6 @@
 export { RoomError, type RoomErrorCode } from './errors.js';
 export { Participant, Room } from './model.js';
-export { RoomManager, politeOf, shouldOffer, LIMITS, DEFAULTS } from './manager.js';
+export { RoomManager, LIMITS, DEFAULTS } from './manager.js';
 export type {
   Topology, RoomOptions, TrackKind, TrackSource, TrackInfo, ParticipantState, ParticipantInfo, RoomInfo,
   Grants, LeaveReason, RoomListener, PublishTrackRequest, JoinOptions, JoinResult, RoomManagerOptions,

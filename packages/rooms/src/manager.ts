@@ -391,51 +391,10 @@ export class RoomManager {
     return p;
   }
 
-  // ------------------------------------------------------ mesh signaling
-
-  /**
-   * Validates a mesh signaling message (offer/answer/candidate/requestOffer) from one
-   * participant to another and returns the target. Both must be 'joined' in
-   * the same room, and the room must be mesh. The adapter forwards the
-   * message to the target's connection with `from` set to fromSid.
-   */
-  route(fromSid: string, toSid: string): Participant {
-    const from = this.#participants.get(fromSid);
-    const to = this.#participants.get(toSid);
-    if (!from || from._state !== 'joined') throw new RoomError('SB_ERR_UNKNOWN_PARTICIPANT', `sender ${fromSid} not joined`);
-    if (!to || to._state !== 'joined' || to.room !== from.room) {
-      throw new RoomError('SB_ERR_UNKNOWN_PARTICIPANT', `no joined participant ${toSid} in ${from.room.name}`);
-    }
-    if (from === to) invalid('cannot route to self');
-    if (from.room.topology !== 'mesh') {
-      throw new RoomError('SB_ERR_WRONG_TOPOLOGY', `room ${from.room.name} is ${from.room.topology}, not mesh`);
-    }
-    return to;
-  }
-
-  politeOf(a: Participant, b: Participant): Participant {
-    return politeOf(a, b);
-  }
-
-  shouldOffer(newcomer: Participant, existing: Participant): boolean {
-    return shouldOffer(newcomer, existing);
-  }
-
   // ---------------------------------------------------------------- misc
 
   /** Sizes of the manager's indexes (for tests and metrics). */
   stats(): { rooms: number; participants: number } {
     return { rooms: this.#rooms.size, participants: this.#participants.size };
   }
-}
-
-/** Perfect negotiation: the participant with the lexically smaller sid is polite. */
-export function politeOf(a: Participant, b: Participant): Participant {
-  return a.sid < b.sid ? a : b;
-}
-
-/** In a mesh room the newer participant sends the offer to every existing one. */
-export function shouldOffer(newcomer: Participant, existing: Participant): boolean {
-  return newcomer !== existing && newcomer.room === existing.room
-    && newcomer.room.topology === 'mesh' && newcomer._seq > existing._seq;
 }

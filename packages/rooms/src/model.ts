@@ -16,7 +16,7 @@ export class Participant {
   readonly sessionToken: string;
   readonly grants: Readonly<Grants>;
   readonly room: Room;
-  /** @internal Join order within the manager; breaks joinedAt ties for shouldOffer(). */
+  /** @internal Join order within the manager. */
   readonly _seq: number;
   /** @internal */ _name: string;
   /** @internal */ _metadata: string;

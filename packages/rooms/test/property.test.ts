@@ -17,8 +17,7 @@ type Op =
   | { op: 'publish'; who: number; kind: 'audio' | 'video' | 'data' }
   | { op: 'unpublish'; who: number }
   | { op: 'remove'; room: number; identity: number }
-  | { op: 'close'; room: number }
-  | { op: 'route'; from: number; to: number };
+  | { op: 'close'; room: number };
 
 const who = fc.nat(40);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -32,7 +31,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('unpublish' as const), who }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), room: fc.nat(2), identity: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), room: fc.nat(2) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('route' as const), from: who, to: who }) },
 );
 
 test('random operation sequences: only RoomErrors, indexes match live participants, rooms never overfull', () => {
@@ -64,7 +62,6 @@ test('random operation sequences: only RoomErrors, indexes match live participan
             case 'unpublish': { const p = pick(o.who); if (p) m.unpublishTrack(p.sid, p.tracks[0]?.sid ?? 'TR_none'); break; }
             case 'remove': m.remove(ROOMS[o.room]!, IDENTITIES[o.identity]!, now); break;
             case 'close': m.closeRoom(ROOMS[o.room]!, 'admin', now); break;
-            case 'route': { const a = pick(o.from); const b = pick(o.to); if (a && b) m.route(a.sid, b.sid); break; }
           }
         } catch (e) {
           if (!(e instanceof RoomError)) throw e;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RoomError, RoomManager, politeOf, shouldOffer } from '../src/index.js';
+import { RoomError, RoomManager } from '../src/index.js';
 import { Recorder, setup } from './harness.js';
 
 function code(c: string): (e: unknown) => boolean {
@@ -145,7 +145,6 @@ test('ping timeout -> reconnecting -> grace expiry -> participantLeft timeout', 
   assert.equal(a.state, 'reconnecting');
   assert.equal(b.state, 'joined');
   assert.deepEqual(rec.take(), [], 'others are not told about reconnecting');
-  assert.throws(() => m.route(b.sid, a.sid), code('SB_ERR_UNKNOWN_PARTICIPANT'));
   m.touch(b.sid, 30000);
   m.tick(20001 + 15000);
   assert.equal(a.state, 'reconnecting');
@@ -172,7 +171,6 @@ test('resume within grace sends nothing; bad token and expired grace fail', () =
   assert.equal(a.state, 'joined');
   assert.equal(a.tracks.length, 1, 'tracks survive a resume');
   assert.deepEqual(rec.take(), []);
-  assert.equal(m.route(b.sid, a.sid), a);
 
   m.disconnected(b.sid, 2000);
   assert.throws(() => m.resume(b.sid, b.sessionToken, 3001), code('SB_ERR_RECONNECT_FAILED'));
@@ -256,33 +254,6 @@ test('admin remove', () => {
   assert.deepEqual(rec.take(), [{ type: 'left', room: 'r', identity: 'a', sid: a.sid, reason: 'removed' }]);
   assert.throws(() => m.remove('r', 'a', 1), code('SB_ERR_UNKNOWN_PARTICIPANT'));
   assert.throws(() => m.remove('nope', 'a', 1), code('SB_ERR_ROOM_NOT_FOUND'));
-});
-
-test('route: same mesh room only; polite and offerer', () => {
-  const { m } = setup();
-  const a = m.join('one', 'a', {}, 0).participant;
-  const b = m.join('one', 'b', {}, 1).participant;
-  const c = m.join('two', 'c', {}, 2).participant;
-  assert.equal(m.route(a.sid, b.sid), b);
-  assert.equal(m.route(b.sid, a.sid), a);
-  assert.throws(() => m.route(a.sid, c.sid), code('SB_ERR_UNKNOWN_PARTICIPANT'));
-  assert.throws(() => m.route(a.sid, 'PA_none'), code('SB_ERR_UNKNOWN_PARTICIPANT'));
-  assert.throws(() => m.route('PA_none', a.sid), code('SB_ERR_UNKNOWN_PARTICIPANT'));
-  assert.throws(() => m.route(a.sid, a.sid), code('SB_ERR_INVALID'));
-  const s1 = m.join('sfu', 's1', { topology: 'sfu' }, 0).participant;
-  const s2 = m.join('sfu', 's2', {}, 0).participant;
-  assert.throws(() => m.route(s1.sid, s2.sid), code('SB_ERR_WRONG_TOPOLOGY'));
-
-  assert.equal(politeOf(a, b), a.sid < b.sid ? a : b);
-  assert.equal(m.politeOf(b, a), politeOf(a, b));
-  assert.equal(shouldOffer(b, a), true);
-  assert.equal(m.shouldOffer(a, b), false);
-  assert.equal(shouldOffer(a, c), false, 'different rooms');
-  assert.equal(shouldOffer(s2, s1), false, 'not mesh');
-  // Same joinedAt: join order still decides.
-  const d = m.join('one', 'd', {}, 1).participant;
-  assert.equal(shouldOffer(d, b), true);
-  assert.equal(shouldOffer(b, d), false);
 });
 
 test('closeRoom removes everything and reports in order', () => {

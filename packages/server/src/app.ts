@@ -10,7 +10,9 @@ import { TurnServer, type TurnServerOptions } from '@switchboard/turn-server';
 import { udpBatchAvailable } from '@switchboard/netio';
 import { dtlsSrtpAvailable } from '@switchboard/dtls-srtp';
 import { SfuBackend } from './sfu-backend.js';
-import type { McuSettings } from './sfu-backend.js';
+import { McuBackend, McuMixers } from './mcu-backend.js';
+import type { McuSettings } from './mcu-backend.js';
+import { SfuMedia } from './sfu-media.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.js';
@@ -78,7 +80,8 @@ export class Switchboard {
   turn: TurnServer | null = null;
   http: FastifyInstance | null = null;
   signaling: SignalingServer | null = null;
-  sfu: SfuBackend | null = null;
+  /** The Sfu that SFU and MCU rooms share, and their signaling backends (null: no media on this server). */
+  media: { sfu: SfuMedia; backends: SfuBackend[]; mcu: McuBackend | null } | null = null;
   /** The TURN REST secret participants' credentials are minted with (the first configured). */
   private turnSecret: string | null = null;
   private readonly logger: Logger;
@@ -147,21 +150,22 @@ export class Switchboard {
       const endpoints = ['/healthz', '/metrics'];
       if (Object.keys(this.apiKeys).length > 0) {
         const ice = { port: cfg.turn.listeningPort, secret: cfg.turn.enabled ? this.turnSecret : null, tlsPort: cfg.turn.cert ? cfg.turn.tlsListeningPort : undefined, ttlSeconds: 86_400 };
-        this.sfu = await this.startSfu();
-        this.signaling = new SignalingServer({
+        this.media = await this.startMedia();
+        const signaling = new SignalingServer({
           apiKeys: this.apiKeys,
           iceServers: (host, identity) => iceServersFor(ice, host, identity),
           logger: this.logger,
-          mediaBackends: this.sfu ? [this.sfu] : [],
+          mediaBackends: this.media?.backends ?? [],
           defaultTopology: cfg.rooms.defaultTopology,
         });
-        this.signaling.attach(app.server);
-        const topologies = new Set<string>(['mesh', ...(this.sfu ? this.sfu.topologies : [])]);
-        registerAdminApi(app, this.signaling.rooms, new TokenVerifier(this.apiKeys), {
-          topologies,
-          mediaStats: (room) => (room.topology !== 'mesh' && this.sfu ? this.sfu.sfu.roomStats(room.sid) : undefined),
-          mixerStats: (room) => this.sfu?.mixerStats(room) ?? Promise.resolve(undefined),
-          recording: this.sfu?.topologies.includes('mcu') ? { start: (room) => this.sfu!.startRecording(room), stop: (room) => this.sfu!.stopRecording(room), mix: (room, sid, m) => this.sfu!.setMix(room, sid, m) } : undefined,
+        this.signaling = signaling;
+        signaling.attach(app.server);
+        const mcu = this.media?.mcu ?? null;
+        registerAdminApi(app, signaling.rooms, new TokenVerifier(this.apiKeys), {
+          topologies: signaling.topologies,
+          mediaStats: (room) => signaling.backendFor(room)?.stats?.(room),
+          mixerStats: (room) => mcu?.mixerStats(room) ?? Promise.resolve(undefined),
+          recording: mcu ? { start: (room) => mcu.startRecording(room), stop: (room) => mcu.stopRecording(room), mix: (room, sid, m) => mcu.setMix(room, sid, m) } : undefined,
         });
         registerStatic(app, { devKey: dev && !Object.keys(cfg.auth.keys).length ? { apiKey: dev.keys.apiKey, secret: dev.keys.apiSecret } : null });
         endpoints.push('/rtc', '/api/rooms');
@@ -173,19 +177,24 @@ export class Switchboard {
     }
   }
 
-  /** The SFU on its UDP port, or null when disabled or the native parts are missing. */
-  private async startSfu(): Promise<SfuBackend | null> {
+  /** The Sfu on its UDP port with the SFU and (ffmpeg permitting) MCU backends, or null when disabled or the native parts are missing. */
+  private async startMedia(): Promise<Switchboard['media']> {
     const cfg = this.config.sfu;
     if (!cfg.enabled) return null;
     if (!udpBatchAvailable() || !dtlsSrtpAvailable()) {
       this.logger.warn({}, 'sfu off: the native addons (@switchboard/netio, @switchboard/dtls-srtp) are not built');
       return null;
     }
-    const backend = new SfuBackend({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate, sendThread: cfg.sendThread }, this.logger, this.mcuSettings());
-    const port = await backend.listen();
-    registerSfuMetrics(this.registry, () => backend.sfu.counters(), () => backend.sfu.forwardingLatency());
-    this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: backend.sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
-    return backend;
+    const mcuSettings = this.mcuSettings();
+    let media: SfuMedia | null = null;
+    const mixers = mcuSettings === null ? null : new McuMixers(mcuSettings, this.logger, (roomSid) => media?.roomNames.get(roomSid));
+    media = new SfuMedia({ ip: cfg.listeningIp, port: cfg.port, announcedIp: cfg.announcedIp, maxIncomingBitrate: cfg.maxIncomingBitrate, sendThread: cfg.sendThread }, this.logger, mixers?.factory);
+    const sfu = media.sfu;
+    const port = await media.listen();
+    registerSfuMetrics(this.registry, () => sfu.counters(), () => sfu.forwardingLatency());
+    this.logger.info({ udp: `${cfg.listeningIp}:${port}`, candidates: sfu.mux.candidates().map((c) => `${c.address}:${c.port}`) }, 'sfu listening');
+    const mcu = mixers === null ? null : new McuBackend(media, this.logger, mixers);
+    return { sfu: media, backends: mcu === null ? [new SfuBackend(media, this.logger)] : [new SfuBackend(media, this.logger), mcu], mcu };
   }
 
   /** MCU rooms need ffmpeg (libvpx, libopus); without it they are off and the admin API says so. */
@@ -204,8 +213,8 @@ export class Switchboard {
   async stop(): Promise<void> {
     await this.signaling?.close();
     this.signaling = null;
-    this.sfu?.close();
-    this.sfu = null;
+    this.media?.sfu.close();
+    this.media = null;
     await this.http?.close();
     this.http = null;
     await this.turn?.stop();

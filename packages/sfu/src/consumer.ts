@@ -19,8 +19,22 @@ import {
   writeVp8Tl0PicIdx,
 } from '@switchboard/rtp';
 import type { Vp8Descriptor } from '@switchboard/rtp';
-import type { Producer } from './producer.js';
+import type { PacketCache } from './packet-cache.js';
 import { SeqTsRewriter, Vp8Rewriter } from './rewriter.js';
+
+/**
+ * The track a consumer forwards, as the consumer sees it: its codec, the packet cache of each
+ * layer (NACK answers), and where keyframe requests go. A Producer is one; the consumer never
+ * registers itself with it (the room's Router owns who receives what).
+ */
+export interface ConsumerSource {
+  readonly id: string;
+  readonly kind: 'audio' | 'video';
+  readonly codec: { readonly name: string; readonly clockRate: number };
+  readonly layers: readonly { readonly cache: PacketCache | null }[];
+  /** Asks the publisher for a keyframe on a layer (rate-limited by the source). */
+  requestKeyframe(layerIndex: number, nowMs: number): void;
+}
 
 /** Where a consumer's packets go: the subscriber's transport (or a test double). */
 export interface MediaSender {
@@ -90,7 +104,7 @@ export class Consumer {
 
   constructor(
     readonly id: string,
-    readonly producer: Producer,
+    readonly producer: ConsumerSource,
     readonly subscriberSid: string,
     readonly params: ConsumerParameters,
     public sender: MediaSender,
@@ -254,10 +268,9 @@ export class Consumer {
     return this.rewriter.ts(inTs);
   }
 
+  /** Stops forwarding for good; whoever owns the consumer also takes it out of the Router. */
   close(): void {
-    if (this.closed) return;
     this.closed = true;
-    this.producer.removeConsumer(this);
   }
 }
 

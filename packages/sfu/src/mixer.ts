@@ -1,10 +1,10 @@
-// How an SFU room becomes an MCU room: the transports, negotiation, feedback and data channels
-// stay the SFU's, but publishers' packets go to a media engine (a RoomMixer) instead of to the
-// other participants, and each participant receives two tracks the engine makes: its own N-1
-// audio mix and the room's composed video. The engine is given a MixerOutput to send those
-// packets through; they enter "synthetic" producers, so consumers, NACK answers from the packet
-// cache, PLI and REMB handling work exactly as for forwarded tracks. The SFU never imports the
-// engine: it only knows these interfaces.
+// The port between a mixing (MCU) room (mixing.ts) and its media engine: the transports,
+// negotiation, feedback and data channels stay the SFU's, but publishers' packets go to a
+// RoomMixer instead of to the other participants, and each participant receives two tracks the
+// engine makes: its own N-1 audio mix and the room's composed video. The engine is given a
+// MixerOutput to send those packets through; they enter "synthetic" producers, so consumers,
+// NACK answers from the packet cache, PLI and REMB handling work exactly as for forwarded
+// tracks. The SFU never imports the engine: it only knows these interfaces.
 import { MCU_PARTICIPANT } from '@switchboard/protocol';
 import { codecSpec, VIDEO_RTCP_FB } from './codecs.js';
 import { Producer } from './producer.js';

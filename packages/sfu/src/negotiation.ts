@@ -23,7 +23,7 @@ import {
   writeSdp,
 } from '@switchboard/sdp';
 import type { MediaDescription, SdpAttribute, SessionDescription } from '@switchboard/sdp';
-import { CODECS, EXT, PUBLISHER_EXTENSIONS, RED_PAYLOAD_TYPE, SUBSCRIBER_EXT_IDS, VIDEO_RTCP_FB, codecSpec } from './codecs.js';
+import { CODECS, EXT, PARKED_EXT_ID, PUBLISHER_EXTENSIONS, RED_PAYLOAD_TYPE, SUBSCRIBER_EXT_IDS, VIDEO_RTCP_FB, codecSpec } from './codecs.js';
 import type { ProducerCodec, ProducerExtensions } from './producer.js';
 
 export interface LocalIceInfo {
@@ -285,6 +285,46 @@ export interface SubscriberSlot {
     trackId: string;
     cname: string;
     red: boolean;
+  };
+}
+
+/** How a publisher's packets are rewritten for a subscriber: payload types and extension ids. */
+export interface SubscriberMaps {
+  /** Publisher payload type -> subscriber payload type (index by PT, -1 = drop). */
+  payloadTypes: Int16Array;
+  /** Publisher extension id -> subscriber id (0 = leave as is). Index 0..255. */
+  extensionIds: Uint8Array;
+  /** The subscriber's RTX payload type for the codec, or -1. */
+  rtxPayloadType: number;
+  /** The subscriber's abs-send-time id (we stamp our send time), or -1. */
+  absSendTimeId: number;
+  /** Audio forwarded with its RED redundancy (the subscriber is offered RED). */
+  red: boolean;
+}
+
+/**
+ * Maps a publisher's codec and extension ids onto the fixed subscriber-side numbers of
+ * codecs.ts (BUNDLE needs them the same on every m-section of a subscriber connection).
+ * Extension ids the subscriber uses for something else are moved out of the way.
+ */
+export function subscriberMaps(codec: ProducerCodec, extensions: ProducerExtensions): SubscriberMaps {
+  const spec = codecSpec(codec.name)!;
+  const payloadTypes = new Int16Array(128).fill(-1);
+  payloadTypes[codec.payloadType] = spec.payloadType;
+  const red = codec.redPayloadType >= 0 && codec.payloadType === spec.payloadType;
+  if (red) payloadTypes[codec.redPayloadType] = RED_PAYLOAD_TYPE;
+  const extensionIds = new Uint8Array(256);
+  for (const e of extensions.all) {
+    const want = e.uri === EXT.audioLevel ? SUBSCRIBER_EXT_IDS.audioLevel : e.uri === EXT.absSendTime ? SUBSCRIBER_EXT_IDS.absSendTime : -1;
+    if (want > 0 && want !== e.id) extensionIds[e.id] = want;
+    else if (want < 0 && (e.id === SUBSCRIBER_EXT_IDS.audioLevel || e.id === SUBSCRIBER_EXT_IDS.absSendTime)) extensionIds[e.id] = PARKED_EXT_ID;
+  }
+  return {
+    payloadTypes,
+    extensionIds,
+    rtxPayloadType: spec.rtxPayloadType,
+    absSendTimeId: extensions.absSendTime >= 0 ? SUBSCRIBER_EXT_IDS.absSendTime : -1,
+    red,
   };
 }
 

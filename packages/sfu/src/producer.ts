@@ -1,7 +1,7 @@
 // A published track as the SFU receives it: one inbound stream per simulcast layer (one for
 // audio and non-simulcast video), each with reception stats, and for video a packet cache
 // (for subscribers' NACKs) and a NACK generator (for what we lost from the publisher).
-// Every packet goes to each consumer in turn; nothing is decoded.
+// Every packet goes to the PacketSink the room's Router gave it; nothing is decoded.
 import {
   av1IsKeyframe,
   h264IsKeyframe,
@@ -16,7 +16,6 @@ import {
 import { NackGenerator } from './nack-generator.js';
 import { PacketCache } from './packet-cache.js';
 import { ReceiveStats } from './receive-stats.js';
-import type { Consumer } from './consumer.js';
 
 export type MediaKind = 'audio' | 'video';
 
@@ -46,6 +45,11 @@ export interface ProducerExtensions {
   transportCc: number;
   /** Every negotiated id with its URI, for rewriting toward subscribers. */
   all: { id: number; uri: string }[];
+}
+
+/** Where a producer's packets go (the room's Router fans them out to consumers and taps). Buffers are valid only during the call. */
+export interface PacketSink {
+  forward(buf: Uint8Array, off: number, len: number, layer: number, keyframe: boolean, nowMs: number): void;
 }
 
 /** What a producer needs from the participant that publishes it. */
@@ -86,7 +90,8 @@ const KEYFRAME_REQUEST_INTERVAL_MS = 500;
 
 export class Producer {
   readonly layers: InboundLayer[];
-  consumers: Consumer[] = [];
+  /** Set by the Router while the producer is routed. */
+  sink: PacketSink | null = null;
   /** Smoothed audio level, 0 (silence) .. 1 (loud). */
   level = 0;
   private levelSum = 0;
@@ -94,8 +99,6 @@ export class Producer {
   closed = false;
   /** Layers the publisher was asked to send (all, at first). */
   readonly layerEnabled: boolean[];
-  /** MCU rooms: where every packet goes (to the media engine) besides the consumers. */
-  tap: ((buf: Uint8Array, off: number, len: number) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -150,9 +153,7 @@ export class Producer {
         this.levelCount++;
       }
     }
-    if (this.tap !== null) this.tap(buf, off, len);
-    const cs = this.consumers;
-    for (let i = 0; i < cs.length; i++) cs[i].forward(buf, off, len, layer.index, keyframe, nowMs);
+    if (this.sink !== null) this.sink.forward(buf, off, len, layer.index, keyframe, nowMs);
   }
 
   private isKeyframe(buf: Uint8Array, payloadOff: number, payloadLen: number): boolean {
@@ -189,18 +190,9 @@ export class Producer {
     return this.level;
   }
 
-  addConsumer(c: Consumer): void {
-    this.consumers = [...this.consumers, c];
-  }
-
-  removeConsumer(c: Consumer): void {
-    this.consumers = this.consumers.filter((x) => x !== c);
-  }
-
+  /** Receives nothing more; the Router, which owns its consumers, closes them. */
   close(): void {
-    if (this.closed) return;
     this.closed = true;
-    for (const c of this.consumers) c.close();
-    this.consumers = [];
+    this.sink = null;
   }
 }

@@ -7,6 +7,9 @@ import { SfuRoom } from './room.js';
 import type { KnownTrack, RoomHost } from './room.js';
 import type { SfuParticipant } from './participant.js';
 import type { MixerFactory } from './mixer.js';
+import { forwarding } from './forwarding.js';
+import { mixing } from './mixing.js';
+import type { StrategyFactory } from './strategy.js';
 
 export interface SfuOptions {
   /** IPv4 address to bind the media port on. */
@@ -19,7 +22,7 @@ export interface SfuOptions {
   maxIncomingBitrate?: number;
   /** Encrypt and send on a native thread of its own. Default true. */
   sendThread?: boolean;
-  /** Makes the media engine of an MCU room; without it MCU rooms are refused. */
+  /** Makes the media engine of a mixing (MCU) room; without it mixing rooms are refused. */
   mixer?: MixerFactory;
 }
 
@@ -91,7 +94,7 @@ export class Sfu implements RoomHost {
   /** Totals of participants that left, so the counters never go down. */
   private readonly retired = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, retransmits: 0, nacksReceived: 0, plisReceived: 0, layerSwitches: 0 };
   private readonly maxIncomingBitrate: number;
-  private readonly mixerFactory: MixerFactory | null;
+  private readonly mixing: StrategyFactory | null;
 
   constructor(
     opts: SfuOptions,
@@ -99,7 +102,7 @@ export class Sfu implements RoomHost {
   ) {
     this.mux = new UdpMux({ ip: opts.ip, port: opts.port, announcedIp: opts.announcedIp, sendThread: opts.sendThread });
     this.maxIncomingBitrate = opts.maxIncomingBitrate ?? 5_000_000;
-    this.mixerFactory = opts.mixer ?? null;
+    this.mixing = opts.mixer === undefined ? null : mixing(opts.mixer);
   }
 
   /** Binds the media port (UDP, and TCP for ICE-TCP); returns it. */
@@ -131,23 +134,24 @@ export class Sfu implements RoomHost {
     this.listener.log?.(level, obj, msg);
   }
 
-  /** Whether MCU rooms can be served (a mixer factory was given). */
+  /** Whether mixing (MCU) rooms can be served (a mixer factory was given). */
   get mixes(): boolean {
-    return this.mixerFactory !== null;
+    return this.mixing !== null;
   }
 
-  private room(roomSid: string, mcu: boolean): SfuRoom {
+  /** A room's strategy is chosen when its first participant joins. */
+  private room(roomSid: string, strategy: 'forwarding' | 'mixing'): SfuRoom {
     let r = this.rooms.get(roomSid);
     if (r === undefined) {
-      if (mcu && this.mixerFactory === null) throw Object.assign(new Error('MCU rooms need a media engine'), { code: 'SB_ERR_TOPOLOGY_UNAVAILABLE' });
-      r = new SfuRoom(roomSid, this, mcu ? this.mixerFactory : null);
+      if (strategy === 'mixing' && this.mixing === null) throw Object.assign(new Error('MCU rooms need a media engine'), { code: 'SB_ERR_TOPOLOGY_UNAVAILABLE' });
+      r = new SfuRoom(roomSid, this, strategy === 'mixing' ? this.mixing! : forwarding);
       this.rooms.set(roomSid, r);
     }
     return r;
   }
 
-  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean; canPublishData?: boolean; mcu?: boolean; name?: string }): void {
-    const room = this.room(roomSid, opts.mcu ?? false);
+  join(roomSid: string, participantSid: string, opts: { canSubscribe: boolean; canPublishData?: boolean; strategy?: 'forwarding' | 'mixing'; name?: string }): void {
+    const room = this.room(roomSid, opts.strategy ?? 'forwarding');
     room.join(participantSid, opts.canSubscribe, opts.canPublishData ?? true, opts.name ?? participantSid);
     this.roomOf.set(participantSid, room);
   }
@@ -262,7 +266,7 @@ export class Sfu implements RoomHost {
         layerSwitches: c.layerSwitches,
       })),
       subscriberBitrateEstimate: p.subscriberBps,
-      data: p.sctp === null ? null : { state: p.sctp.state, ...p.sctp.stats(), dropped: p.dataDropped },
+      data: p.data.stats(),
     };
   }
 

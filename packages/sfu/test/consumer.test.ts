@@ -25,6 +25,7 @@ import {
   play,
   ptOf,
   recordSimulcast,
+  routerOf,
   seqDiff,
   seqOf,
   ssrcOf,
@@ -314,8 +315,9 @@ test('pause and resume are idempotent; a closed consumer forwards nothing', () =
   const { consumer, sender } = makeConsumer(producer);
   consumer.setPaused(false, 1_000_000);
   assert.equal(owner.plis.length, 0, 'resuming a consumer that is not paused does nothing');
+  routerOf(producer).removeConsumer(consumer);
   consumer.close();
-  assert.equal(producer.consumers.length, 0);
+  assert.equal(routerOf(producer).consumersOf(producer).length, 0);
   consumer.forward(recordSimulcast({ frames: 1, layers: 1 })[0].bytes, 0, 40, 0, true, 1_000_000);
   assert.equal(sender.sent.length, 0);
 });

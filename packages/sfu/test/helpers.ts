@@ -6,6 +6,7 @@ import type { ConsumerParameters, MediaSender } from '../src/consumer.js';
 import { Producer } from '../src/producer.js';
 import type { ProducerCodec, ProducerExtensions } from '../src/producer.js';
 import { EXT } from '../src/codecs.js';
+import { Router } from '../src/router.js';
 
 // ---------------------------------------------------------------------------------------------
 // Packet building
@@ -290,10 +291,23 @@ export function consumerParams(kind: 'audio' | 'video', o: ParamOptions = {}): C
   };
 }
 
+const routers = new WeakMap<Producer, Router>();
+
+/** The Router a test producer's consumers are wired through (as a room's would be). */
+export function routerOf(producer: Producer): Router {
+  let r = routers.get(producer);
+  if (r === undefined) {
+    r = new Router();
+    r.addProducer(producer);
+    routers.set(producer, r);
+  }
+  return r;
+}
+
 export function makeConsumer(producer: Producer, o: ParamOptions = {}): { consumer: Consumer; sender: FakeSender } {
   const sender = new FakeSender();
   const consumer = new Consumer('PA_sub:' + producer.id, producer, 'PA_sub', consumerParams(producer.kind, o), sender, '0');
-  producer.addConsumer(consumer);
+  routerOf(producer).addConsumer(producer, consumer);
   return { consumer, sender };
 }
 

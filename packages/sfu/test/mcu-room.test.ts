@@ -12,6 +12,7 @@ import { SfuRoom } from '../src/room.js';
 import type { RoomHost } from '../src/room.js';
 import { Sfu } from '../src/sfu.js';
 import { MIX_AUDIO_PT, MIX_VIDEO_PT } from '../src/mixer.js';
+import { mixing } from '../src/mixing.js';
 import type { MixerOutput, RoomMixer } from '../src/mixer.js';
 import { buildRtp } from './helpers.js';
 
@@ -36,7 +37,7 @@ function setup(): { room: SfuRoom; rec: Recorded; offers: Map<string, string>; m
     log: () => undefined,
   };
   const rec: Recorded = { calls: [], media: [], out: null };
-  const room = new SfuRoom('RM_test', host, (roomSid, out) => {
+  const room = new SfuRoom('RM_test', host, mixing((roomSid, out) => {
     rec.out = out;
     const mixer: RoomMixer = {
       participantJoined: (sid, name) => rec.calls.push(`join ${sid} ${name}`),
@@ -50,7 +51,7 @@ function setup(): { room: SfuRoom; rec: Recorded; offers: Map<string, string>; m
     };
     rec.calls.push(`created ${roomSid}`);
     return mixer;
-  });
+  }));
   return { room, rec, offers, mux };
 }
 
@@ -93,7 +94,7 @@ test('MCU room: publishers are held to VP8 and Opus without simulcast or RED; th
   const producer = [...a.producers.values()].find((p) => p.kind === 'video');
   assert.ok(producer, 'the video producer exists');
   // nobody consumes it: in an MCU room only the mixer hears publishers
-  assert.equal(producer.consumers.length, 0);
+  assert.equal(room.router.consumersOf(producer).length, 0);
   assert.equal(room.participants.get('PA_b')!.consumers.has(producer.id), false);
   const pkt = buildRtp({ pt: producer.codec.payloadType, seq: 1, ts: 1000, ssrc: producer.layers[0].ssrc || 1234, payload: [0x90, 0x80, 0x01, 0x10, 1, 2, 3] });
   producer.receive(pkt, 0, pkt.length, producer.layers[0], Date.now());
@@ -114,29 +115,31 @@ test("MCU room: the mixer's packets come out of each participant's own mix track
   const out = rec.out!;
   const audio = buildRtp({ pt: MIX_AUDIO_PT, seq: 10, ts: 960, ssrc: 5, payload: [0xf8, 1, 2, 3] });
   out.audio('PA_a', audio);
-  const mixA = room.participants.get('PA_a')!.consumers.get('mcu-audio-PA_a')!.producer;
-  const mixB = room.participants.get('PA_b')!.consumers.get('mcu-audio-PA_b')!.producer;
+  const mixA = room.router.producerOf(room.participants.get('PA_a')!.consumers.get('mcu-audio-PA_a')!)!;
+  const mixB = room.router.producerOf(room.participants.get('PA_b')!.consumers.get('mcu-audio-PA_b')!)!;
   assert.equal(mixA.layers[0].stats.packets, 1);
   assert.equal(mixB.layers[0].stats.packets, 0);
   const video = buildRtp({ pt: MIX_VIDEO_PT, seq: 1, ts: 90, ssrc: 6, marker: true, payload: [0x90, 0x80, 0x01, 0x10, 0x9d, 0x01, 0x2a] });
   out.video(video);
-  const mixed = room.participants.get('PA_a')!.consumers.get('mcu-video')!.producer;
+  const mixed = room.router.producerOf(room.participants.get('PA_a')!.consumers.get('mcu-video')!)!;
   assert.equal(mixed.layers[0].stats.packets, 1);
   // a receiver's keyframe request reaches the mixer (rate-limited by the producer)
   const before = rec.calls.filter((c) => c === 'keyframe').length;
   mixed.requestKeyframe(0, Date.now() + 10_000);
   assert.equal(rec.calls.filter((c) => c === 'keyframe').length, before + 1);
-  // packets for someone who left go nowhere
+  // packets for someone who left go nowhere, and the Router forgets its mix and consumers
   room.leave('PA_a');
   out.audio('PA_a', audio);
+  assert.deepEqual(room.router.size, { producers: 2, consumers: 2 }, "PA_b's mix and the room video, one consumer each");
   room.close();
+  assert.deepEqual(room.router.size, { producers: 0, consumers: 0 });
   mux.close();
 });
 
 test('an Sfu without a mixer factory refuses MCU rooms with SB_ERR_TOPOLOGY_UNAVAILABLE', () => {
   const sfu = new Sfu({ ip: '127.0.0.1', port: 0, sendThread: false }, { signal: () => undefined, activeSpeakers: () => undefined, layersChanged: () => undefined });
   assert.equal(sfu.mixes, false);
-  assert.throws(() => sfu.join('RM_x', 'PA_a', { canSubscribe: true, mcu: true }), (e: Error & { code?: string }) => e.code === 'SB_ERR_TOPOLOGY_UNAVAILABLE');
+  assert.throws(() => sfu.join('RM_x', 'PA_a', { canSubscribe: true, strategy: 'mixing' }), (e: Error & { code?: string }) => e.code === 'SB_ERR_TOPOLOGY_UNAVAILABLE');
   sfu.join('RM_y', 'PA_b', { canSubscribe: true });
   sfu.close();
 });

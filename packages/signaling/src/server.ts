@@ -1,6 +1,7 @@
 // The signaling server: WebSocket connections at /rtc turned into calls on the room model,
-// and the room model's events turned into messages to the right connections. In mesh rooms it
-// relays offers, answers and candidates between participants and carries no media.
+// and the room model's events turned into messages to the right connections. A room's media
+// messages go to the MediaBackend of its topology (media-backend.ts); mesh's (MeshBackend)
+// relays between the participants and is always there.
 
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -9,7 +10,8 @@ import { ERROR_CODE_LIST, type ClientMessage, type ErrorCode, type IceServer, ty
 import { RoomError, RoomManager, type LeaveReason, type Participant, type Room, type RoomListener, type TrackInfo } from '@switchboard/rooms';
 import { checkAccess, TokenError, TokenVerifier } from '@switchboard/tokens';
 import { CloseCode, Connection, DEFAULT_LIMITS, type ConnectionLimits } from './connection.js';
-import type { MediaBackend } from './media-backend.js';
+import { MeshBackend } from './mesh-backend.js';
+import type { MediaBackend, MediaMessage } from './media-backend.js';
 
 export interface SignalingLogger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -30,7 +32,7 @@ export interface SignalingOptions {
   maxConnections?: number;
   limits?: Partial<ConnectionLimits>;
   logger?: SignalingLogger;
-  /** Media engines for SFU/MCU rooms. Without one, such rooms get errors for media messages. */
+  /** Media strategies by topology (e.g. the server's SFU and MCU). Mesh is built in; a backend for 'mesh' replaces it. Rooms whose topology has none get errors for media messages. */
   mediaBackends?: MediaBackend[];
   /** Topology of rooms created by a join. Default mesh. */
   defaultTopology?: 'mesh' | 'sfu' | 'mcu';
@@ -97,9 +99,13 @@ export class SignalingServer implements RoomListener {
       pingTimeoutMs: this.opts.pingTimeoutMs,
       defaultTopology: opts.defaultTopology ?? 'mesh',
     });
-    for (const b of opts.mediaBackends ?? []) {
+    for (const b of [new MeshBackend(), ...(opts.mediaBackends ?? [])]) {
       b.attach({
-        toParticipant: (sid, m) => this.bySid.get(sid)?.send(m),
+        toParticipant: (sid, m) => {
+          const conn = this.bySid.get(sid);
+          conn?.send(m);
+          return conn !== undefined;
+        },
         toRoom: (name, m) => {
           const room = this.rooms.getRoom(name);
           if (room) this.toOthers(room, null, m);
@@ -125,6 +131,16 @@ export class SignalingServer implements RoomListener {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
     });
+  }
+
+  /** The topologies rooms can have here (those with a media backend). */
+  get topologies(): ReadonlySet<string> {
+    return new Set(this.backends.keys());
+  }
+
+  /** The media backend serving a room, if its topology has one. */
+  backendFor(room: Room): MediaBackend | undefined {
+    return this.backends.get(room.topology);
   }
 
   get connectionCount(): number {
@@ -181,20 +197,6 @@ export class SignalingServer implements RoomListener {
       const now = Date.now();
       this.rooms.touch(sid, now);
       switch (msg.type) {
-        case 'offer':
-        case 'answer':
-        case 'candidate': {
-          const p = this.rooms.getParticipant(sid);
-          const backend = p ? this.backends.get(p.room.topology) : undefined;
-          if (p && backend) backend.handle(p.room, p, msg);
-          else if (p && p.room.topology !== 'mesh') throw new RoomError('SB_ERR_WRONG_TOPOLOGY', `${p.room.topology} rooms are not available on this server`);
-          else this.relay(conn, sid, msg, id);
-          break;
-        }
-        case 'requestOffer':
-          // mesh only: route() refuses other topologies (SB_ERR_WRONG_TOPOLOGY)
-          this.relay(conn, sid, msg, id);
-          break;
         case 'publishTrack': {
           const track = this.rooms.publishTrack(sid, msg.track, now);
           conn.send({ v: 1, type: 'trackPublished', id, cid: msg.track.cid, track } as ServerMessage);
@@ -215,17 +217,15 @@ export class SignalingServer implements RoomListener {
           this.rooms.leave(sid, 'left', now);
           conn.close(CloseCode.normal, 'left');
           break;
+        case 'offer':
+        case 'answer':
+        case 'candidate':
+        case 'requestOffer':
         case 'subscription':
         case 'trackSettings':
-        case 'data': {
-          // SFU and MCU rooms use these; in a mesh room media and data go peer to peer.
-          const p = this.rooms.getParticipant(sid);
-          const backend = p ? this.backends.get(p.room.topology) : undefined;
-          if (p && backend) backend.handle(p.room, p, msg);
-          else if (p && msg.type === 'data') this.relayData(p, msg);
-          else conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type} is not used in mesh rooms`, id);
+        case 'data':
+          this.media(sid, msg);
           break;
-        }
       }
     } catch (err) {
       if (!(err instanceof RoomError) && !(err instanceof TokenError) && errorCodeOf(err) === 'SB_ERR_INTERNAL') this.opts.logger.warn({ err: (err as Error).stack }, 'signaling handler failed');
@@ -292,30 +292,13 @@ export class SignalingServer implements RoomListener {
     this.opts.logger.info({ room: room.name, identity: participant.identity, sid: participant.sid, reconnected }, 'participant joined');
   }
 
-  /** Mesh: an offer, answer, candidate or requestOffer goes to the participant it names, marked with its sender. */
-  private relay(conn: Connection, from: string, msg: Extract<ClientMessage, { type: 'offer' | 'answer' | 'candidate' | 'requestOffer' }>, id?: number): void {
-    if (!msg.to) {
-      conn.error('SB_ERR_INVALID_MESSAGE', `${msg.type}.to: a mesh room needs the participant to send to`, id);
-      return;
-    }
-    const target = this.rooms.route(from, msg.to);
-    const out = this.bySid.get(target.sid);
-    if (!out) {
-      conn.error('SB_ERR_UNKNOWN_PARTICIPANT', `${msg.to} is reconnecting; try again`, id);
-      return;
-    }
-    const { to: _to, id: _id, ...rest } = msg as typeof msg & { id?: number };
-    out.send({ ...rest, v: 1, from } as ServerMessage);
-  }
-
-  /** Data over signaling (any topology without a data path of its own): to the named participants, or everyone else. */
-  private relayData(p: Participant, msg: Extract<ClientMessage, { type: 'data' }>): void {
-    if (!p.canPublishData) throw new RoomError('SB_ERR_PERMISSION_DENIED', 'the token does not grant publishData');
-    const out = { v: 1, type: 'data', from: p.sid, payload: msg.payload, ...(msg.topic !== undefined ? { topic: msg.topic } : {}) } as ServerMessage;
-    const to = msg.destinationSids ? new Set(msg.destinationSids) : null;
-    for (const other of p.room.participants) {
-      if (other !== p && (to === null || to.has(other.sid))) this.bySid.get(other.sid)?.send(out);
-    }
+  /** A media message, to the backend of the sender's room's topology. */
+  private media(sid: string, msg: MediaMessage): void {
+    const p = this.rooms.getParticipant(sid);
+    if (p === undefined) throw new RoomError('SB_ERR_UNKNOWN_PARTICIPANT', `no participant ${sid}`);
+    const backend = this.backends.get(p.room.topology);
+    if (backend === undefined) throw new RoomError('SB_ERR_WRONG_TOPOLOGY', `${p.room.topology} rooms are not available on this server`);
+    backend.handle(p.room, p, msg);
   }
 
   // ---- RoomListener: events to connections -----------------------------------------

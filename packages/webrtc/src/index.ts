@@ -5,3 +5,4 @@ export { WebRtcTransport } from './transport.js';
 export type { TransportListener, TransportState, TransportStats, RemoteDtlsParameters } from './transport.js';
 export { UdpMux } from './udp-mux.js';
 export type { UdpMuxOptions, UdpMuxStats, IceCandidateInfo } from './udp-mux.js';
+export type { TransportIo, TcpPath, SendTarget, TcpBound } from './io.js';

@@ -5,7 +5,7 @@
 // than on UDP (one write per packet): it is the fallback path.
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import type { WebRtcTransport } from './transport.js';
+import type { TcpBound, TcpPath } from './io.js';
 
 /** Largest frame accepted (RFC 4571 allows 65535). */
 const MAX_FRAME = 4096;
@@ -13,20 +13,21 @@ const MAX_FRAME = 4096;
 const MAX_BUFFERED = 1 << 20;
 const MAX_CONNECTIONS = 10_000;
 
-export interface TcpMuxHost {
+/** Who handles a connection's frames (UdpMux); `T` is its transport type. */
+export interface TcpMuxHost<T extends TcpBound> {
   /** A STUN message from a TCP connection; returns the transport it checked valid for (nominated or not). */
-  onTcpStun(buf: Uint8Array, conn: IceTcpConnection): WebRtcTransport | undefined;
-  onTcpDtls(t: WebRtcTransport, buf: Uint8Array): void;
-  onTcpSrtp(t: WebRtcTransport, buf: Uint8Array): void;
+  onTcpStun(buf: Uint8Array, conn: IceTcpConnection<T>): T | undefined;
+  onTcpDtls(t: T, buf: Uint8Array): void;
+  onTcpSrtp(t: T, buf: Uint8Array): void;
 }
 
-export class IceTcpConnection {
-  transport: WebRtcTransport | null = null;
+export class IceTcpConnection<T extends TcpBound> implements TcpPath {
+  transport: T | null = null;
   private pending: Buffer = Buffer.alloc(0);
 
   constructor(
     readonly socket: Socket,
-    private readonly host: TcpMuxHost,
+    private readonly host: TcpMuxHost<T>,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
@@ -84,11 +85,11 @@ export class IceTcpConnection {
   }
 }
 
-export class TcpMux {
+export class TcpMux<T extends TcpBound> {
   private server: Server | null = null;
-  private readonly connections = new Set<IceTcpConnection>();
+  private readonly connections = new Set<IceTcpConnection<T>>();
 
-  constructor(private readonly host: TcpMuxHost) {}
+  constructor(private readonly host: TcpMuxHost<T>) {}
 
   listen(ip: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -97,7 +98,7 @@ export class TcpMux {
           socket.destroy();
           return;
         }
-        const c = new IceTcpConnection(socket, this.host);
+        const c = new IceTcpConnection<T>(socket, this.host);
         this.connections.add(c);
         socket.on('close', () => {
           this.connections.delete(c);

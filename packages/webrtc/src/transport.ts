@@ -7,8 +7,7 @@ import { DtlsSession } from '@switchboard/dtls-srtp';
 import { intToIp4 } from '@switchboard/netio';
 import type { Certificate } from '@switchboard/dtls-srtp';
 import { IceLite } from './ice-lite.js';
-import type { UdpMux } from './udp-mux.js';
-import type { IceTcpConnection } from './tcp-mux.js';
+import type { TcpPath, TransportIo } from './io.js';
 
 export type TransportState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
@@ -52,7 +51,7 @@ export class WebRtcTransport {
   port = 0;
   hasAddress = false;
   /** Set when the selected pair is ICE-TCP (RFC 6544): sends go to this connection instead. */
-  tcp: IceTcpConnection | null = null;
+  tcp: TcpPath | null = null;
   /** The SRTP context id in the mux's table, -1 until DTLS is done. */
   srtpId = -1;
   dtls: DtlsSession | null = null;
@@ -68,7 +67,7 @@ export class WebRtcTransport {
 
   constructor(
     id: number,
-    readonly mux: UdpMux,
+    readonly mux: TransportIo<WebRtcTransport>,
     private readonly cert: Certificate,
     public listener: TransportListener,
   ) {
@@ -95,7 +94,7 @@ export class WebRtcTransport {
   }
 
   /** Called by the mux after a valid ICE check from ip4:port. */
-  onIceCheck(ip4: number, port: number, nominated: boolean, tcp: IceTcpConnection | null = null): void {
+  onIceCheck(ip4: number, port: number, nominated: boolean, tcp: TcpPath | null = null): void {
     if (this.state === 'closed' || this.state === 'failed') return;
     if (nominated || !this.hasAddress) {
       this.ip4 = ip4;
@@ -171,6 +170,11 @@ export class WebRtcTransport {
     if (this.dtls === null || this.dtls.state !== 'connected') return;
     this.dtls.send(data);
     for (const d of this.dtls.takeOutgoing()) this.mux.sendRaw(this, d);
+  }
+
+  /** The mux's send area that beginSend copies into (a transport is the SFU's MediaSender as is). */
+  get sendData(): Uint8Array {
+    return this.mux.sendData;
   }
 
   /**

@@ -23,6 +23,7 @@ import { SyncSendQueue, ThreadSendQueue } from './send-queue.js';
 import type { SendQueue } from './send-queue.js';
 import type { IceTcpConnection, TcpMuxHost } from './tcp-mux.js';
 import type { TransportListener } from './transport.js';
+import type { SendTarget, TransportIo } from './io.js';
 
 export interface UdpMuxOptions {
   /** Address to bind (IPv4). */
@@ -71,7 +72,7 @@ const RECV_OP_WORDS = 3;
 
 const addrKey = (ip4: number, port: number): number => (ip4 >>> 0) * 65536 + port;
 
-export class UdpMux implements TcpMuxHost {
+export class UdpMux implements TcpMuxHost<WebRtcTransport>, TransportIo<WebRtcTransport> {
   readonly srtp: SrtpTable;
   readonly cert: Certificate;
   private out!: SendQueue;
@@ -93,7 +94,7 @@ export class UdpMux implements TcpMuxHost {
   private boundPort = 0;
   private droppedUnknown = 0;
   private closed = false;
-  private tcpMux: TcpMux | null = null;
+  private tcpMux: TcpMux<WebRtcTransport> | null = null;
   /** Packets queued so far, and packets by batch processing time (log2 µs buckets): receive callback start to queue handed over. */
   private queuedTotal = 0;
   private readonly processingUs = new Float64Array(32);
@@ -286,7 +287,7 @@ export class UdpMux implements TcpMuxHost {
   }
 
   /** Sends bytes as they are (STUN, DTLS) to the transport's address. */
-  sendRaw(t: WebRtcTransport, bytes: Uint8Array): void {
+  sendRaw(t: SendTarget, bytes: Uint8Array): void {
     if (t.tcp !== null) {
       t.tcp.send(bytes, 0, bytes.length);
       return;
@@ -333,7 +334,7 @@ export class UdpMux implements TcpMuxHost {
     return o;
   }
 
-  commitSend(t: WebRtcTransport, len: number, srtpId: number): void {
+  commitSend(t: SendTarget, len: number, srtpId: number): void {
     if (t.tcp !== null) {
       // ICE-TCP: protect now and write; the slot is not consumed
       const o = this.out.slotOffset();
@@ -351,7 +352,7 @@ export class UdpMux implements TcpMuxHost {
 
   // ---- ICE-TCP (TcpMuxHost) -----------------------------------------------------------
 
-  onTcpStun(buf: Uint8Array, conn: IceTcpConnection): WebRtcTransport | undefined {
+  onTcpStun(buf: Uint8Array, conn: IceTcpConnection<WebRtcTransport>): WebRtcTransport | undefined {
     const msg = parseStun(buf);
     if (msg === null) return undefined;
     let t = conn.transport ?? undefined;
