@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { runLoadTest, type LoadReport } from '@switchboard/load-test';
+import { addVethAddress, runLoadTest, type LoadReport } from '@switchboard/load-test';
 import { NETNS_MARK, reexecInNetns } from './lib/netns.js';
 import { freePort, installCleanup, liveChildren, programPid, sleep, startChild, stopChild, waitTcp, type Child } from './lib/children.js';
 import { processUserSys, snmpDelta, ticksPerSecond, udpSnmp, type UdpSnmp } from './lib/procfs.js';
@@ -98,22 +98,6 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 
 // ---- network namespace ----------------------------------------------------------------
 
-
-/** In the private namespace: a veth pair carrying 127.0.0.2 (lab notes: Janus skips loopback interfaces). */
-function addJanusVeth(): string {
-  const run = (args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
-  if (run(['addr', 'show', 'to', `${JANUS_IP}/32`]).stdout.includes(JANUS_IP)) return 'present';
-  for (const args of [
-    ['link', 'add', 'sbjanus0', 'type', 'veth', 'peer', 'name', 'sbjanus1'],
-    ['addr', 'add', `${JANUS_IP}/8`, 'dev', 'sbjanus0'],
-    ['link', 'set', 'sbjanus0', 'up'],
-    ['link', 'set', 'sbjanus1', 'up'],
-  ]) {
-    const r = run(args);
-    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-  }
-  return 'created';
-}
 
 // ---- servers --------------------------------------------------------------------------
 
@@ -357,7 +341,7 @@ async function main(): Promise<void> {
   installCleanup((sig) => log(`\n${sig}: stopping every child process (${liveChildren().join(', ') || 'none'})`));
   const tStart = performance.now();
   let veth = 'not created';
-  if (process.env[NETNS_MARK] === '1' && opts.targets.includes('janus')) veth = addJanusVeth();
+  if (process.env[NETNS_MARK] === '1' && opts.targets.includes('janus')) veth = addVethAddress(JANUS_IP);
 
   let build = 'skipped (--no-build)';
   if (opts.build) {

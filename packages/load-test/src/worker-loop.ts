@@ -1,4 +1,4 @@
-// The command loop of a load-generator child process (worker.ts: subscribers, mcu-worker.ts: MCU
+// The command loop of a load-generator child process (worker.ts: SFU subscribers or MCU
 // participants): connect / resetWindow / collect / close requests over IPC, one reply each.
 
 /** What a child process serves: a group of peers it runs. */

@@ -103,7 +103,7 @@ if (process.env[INNER] === '1') {
     clearTimeout(timer);
     const line = stdout.split('\n').find((l) => l.startsWith(MARK));
     assert.ok(line, `no report (exit ${code}):\n${stderr.slice(-4000)}\n${stdout.slice(-2000)}`);
-    const { report: r, janusLog } = JSON.parse(line.slice(MARK.length)) as { report: import('../src/mcu.js').McuLoadReport; janusLog: string[] };
+    const { report: r, janusLog } = JSON.parse(line.slice(MARK.length)) as { report: import('../src/index.js').McuLoadReport; janusLog: string[] };
     const diag = `${r.summary}\nerrors: ${r.errors.join('\n')}\njanus: ${janusLog.join('\n')}\n${stderr.slice(-2000)}`;
     assert.equal(r.participants, 3, diag);
     assert.equal(r.receiving, 3, diag);

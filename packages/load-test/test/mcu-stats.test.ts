@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { AudioCadence, SeqExtender, VideoFrames, processTree, processTreeCpuUs } from '../src/mcu-stats.js';
-import { McuReceiver, packetizeOpusPlain, packetizeVp8Plain } from '../src/mcu-peers.js';
+import { AudioCadence, SeqExtender, VideoFrames, processTree, processTreeCpuUs } from '../src/scenarios/mcu/stats.js';
+import { McuReceiver, packetizeOpusPlain, packetizeVp8Plain } from '../src/scenarios/mcu/peers.js';
 import { RtpStream, parseRtp, parseVp8Descriptor, writeRtpHeader } from '../src/rtp.js';
 
 test('sequence extension across the wrap and with reordering', () => {

@@ -60,6 +60,13 @@ test('Switchboard MCU, audio only, 1 room x 3 participants x 5 s: one mix each, 
   assert.equal(r.videoStats, null);
 });
 
+test('Switchboard MCU with the participants in a child process (workers: 1, the shared WorkerGroup): the same audio measures come back over IPC', async () => {
+  const lines: string[] = [];
+  const r = await runMcuLoad({ url: base, target: 'switchboard', rooms: 1, participants: 3, video: false, durationSec: 5, workers: 1, apiKey: KEY, apiSecret: SECRET, serverPid: server.pid, onProgress: (l) => lines.push(l) });
+  const diag = `${r.summary}\n${lines.join('\n')}\nerrors: ${r.errors.join('\n')}`;
+  checkAudio(r, diag);
+});
+
 test(`Switchboard MCU, audio + video, 1 room x 3 participants x 5 s: the mix, and one composed picture at >= 80% of ${FPS} fps`, async () => {
   const lines: string[] = [];
   const r = await runMcuLoad({ url: base, target: 'switchboard', rooms: 1, participants: 3, video: true, durationSec: 5, apiKey: KEY, apiSecret: SECRET, serverPid: server.pid, expectedFps: FPS, warmupSec: 4, onProgress: (l) => lines.push(l) });

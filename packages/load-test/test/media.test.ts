@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadMedia, opusPacketSamples, parseIvf, parseOggOpus, parseOggPackets } from '../src/media.js';
 import { MAX_RTP_PACKET, RtpStream, TRAILER_BYTES, packetizeOpus, packetizeVp8, parseRtp, parseVp8Descriptor, readTrailer } from '../src/rtp.js';
-import { LatencyHistogram, StreamStats } from '../src/stats.js';
-import { clockRatesFromSdp } from '../src/peers.js';
+import { LatencyHistogram, StreamStats } from '../src/scenarios/sfu/stats.js';
+import { clockRatesFromSdp } from '../src/peer-util.js';
 import { createHs256Token } from '../src/token.js';
 import { createHmac } from 'node:crypto';
 

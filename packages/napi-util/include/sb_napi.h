@@ -44,37 +44,30 @@ static inline int get_i32(napi_env env, napi_value v, int32_t* out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
-// Uint8Array (or Buffer) bytes; returns 0 and throws if v is not one.
-static inline int get_u8(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+/** The data of a typed array of `want` type; returns 0 and throws a TypeError (`expected`) if v is not one. */
+static inline int get_typed(napi_env env, napi_value v, napi_typedarray_type want, const char* expected, void** data, size_t* len) {
   bool is;
   napi_typedarray_type type;
   size_t length, off;
   void* p;
   napi_value ab;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &off) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
+      napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &off) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, expected);
     return 0;
   }
-  *data = (uint8_t*)p;
+  *data = p;
   *len = length;
   return 1;
 }
 
+/** Uint8Array (or Buffer) bytes; returns 0 and throws if v is not one. */
+static inline int get_u8(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  return get_typed(env, v, napi_uint8_array, "expected a Uint8Array", (void**)data, len);
+}
+
 static inline int get_i32arr(napi_env env, napi_value v, int32_t** data, size_t* len) {
-  bool is;
-  napi_typedarray_type type;
-  size_t length, off;
-  void* p;
-  napi_value ab;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, &length, &p, &ab, &off) != napi_ok || type != napi_int32_array) {
-    napi_throw_type_error(env, NULL, "expected an Int32Array");
-    return 0;
-  }
-  *data = (int32_t*)p;
-  *len = length;
-  return 1;
+  return get_typed(env, v, napi_int32_array, "expected an Int32Array", (void**)data, len);
 }
 
 static inline napi_value make_i32(napi_env env, int32_t v) {

@@ -3,13 +3,12 @@
 // This file is the control plane: requests (Binding, Allocate, Refresh, CreatePermission,
 // ChannelBind), relay sockets, the clock and the allocations' lifecycle; it may allocate
 // freely. The data plane (ChannelData and peer data, no allocation per packet) is
-// relay-path.ts; the lookups are indexes.ts; reading an Allocate is allocate-request.ts.
+// relay-path.ts; the lookups are indexes.ts; reading an Allocate is allocate-request.ts;
+// CreatePermission and ChannelBind are permission-requests.ts.
 
 import {
   Attr,
-  decodeChannelNumber,
   decodeRequestedAddressFamily,
-  decodeXorAddress,
   getAttribute,
   Method,
   StunClass,
@@ -29,6 +28,7 @@ import { NonceIssuer } from './nonce.js';
 import type { PeerPolicy } from './policy.js';
 import type { PortRequest } from './broker.js';
 import { RelayPath } from './relay-path.js';
+import { PermissionRequests } from './permission-requests.js';
 import { Authenticator, type Auth } from './auth.js';
 import { unknownAttributes } from './attributes.js';
 import { REASONS, Responder, UNSIGNED, type Signing } from './responder.js';
@@ -79,6 +79,7 @@ export class TurnCore {
   private readonly writer: StunWriter;
   private readonly allocations = new AllocationIndex();
   private readonly relay: RelayPath;
+  private readonly permissions: PermissionRequests;
   private nextId = 1;
   now: number;
 
@@ -98,6 +99,7 @@ export class TurnCore {
     this.writer = this.out.writer;
     this.auth = new Authenticator(opts.credentials, new NonceIssuer(opts.nonceSecret, opts.nonceLifetimeMs), this.counters, this.out, host);
     this.relay = new RelayPath(this.counters, host, this.writer);
+    this.permissions = new PermissionRequests(this.opts, this.counters, this.out, host, () => this.now);
     this.now = now;
   }
 
@@ -267,10 +269,10 @@ export class TurnCore {
         this.handleRefresh(client, msg, signing, alloc);
         break;
       case Method.CreatePermission:
-        this.handleCreatePermission(client, msg, signing, alloc);
+        this.permissions.createPermission(client, msg, signing, alloc);
         break;
       case Method.ChannelBind:
-        this.handleChannelBind(client, msg, signing, alloc);
+        this.permissions.channelBind(client, msg, signing, alloc);
         break;
     }
   }
@@ -353,100 +355,6 @@ export class TurnCore {
     } else {
       alloc.expiresAt = this.now + lifetimeSec * 1000;
     }
-  }
-
-  /** Decodes every XOR-PEER-ADDRESS and checks it against the policy and the family. */
-  private peersOf(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation): TransportAddress[] | null {
-    const peers: TransportAddress[] = [];
-    for (const a of msg.attributes) {
-      if (a.type !== Attr.XorPeerAddress) continue;
-      let peer: TransportAddress;
-      try {
-        peer = decodeXorAddress(a.value, msg.transactionId);
-      } catch {
-        this.refuse(client, msg, 400, signing, 'Bad XOR-PEER-ADDRESS');
-        return null;
-      }
-      if (peer.family !== alloc.family) {
-        this.refuse(client, msg, 443, signing);
-        return null;
-      }
-      if (!this.opts.policy.allows(peer.address)) {
-        this.host.log?.('warn', 'peer refused', { client: client.key, peer: peer.address });
-        this.refuse(client, msg, 403, signing, 'Peer address not allowed');
-        return null;
-      }
-      peers.push(peer);
-    }
-    if (peers.length === 0) {
-      this.refuse(client, msg, 400, signing, 'Missing XOR-PEER-ADDRESS');
-      return null;
-    }
-    return peers;
-  }
-
-  private handleCreatePermission(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
-    if (!alloc || alloc.state !== 'active') {
-      this.refuse(client, msg, 437, signing);
-      return;
-    }
-    const peers = this.peersOf(client, msg, signing, alloc);
-    if (!peers) return;
-    const fresh = peers.filter((p) => !alloc.permissions.has(p.address)).length;
-    if (alloc.permissions.size + fresh > this.opts.maxPermissionsPerAllocation) {
-      this.refuse(client, msg, 508, signing, 'Too many permissions');
-      return;
-    }
-    const expiresAt = this.now + LIFETIME.permission * 1000;
-    for (const p of peers) {
-      if (!alloc.permissions.has(p.address)) this.counters[C.permissions]++;
-      alloc.permit(p.address, expiresAt);
-    }
-    this.writer.start(Method.CreatePermission, StunClass.SuccessResponse, msg.transactionId);
-    this.out.finish(client, msg.transactionId, signing, true, this.now);
-  }
-
-  private handleChannelBind(client: ClientRef, msg: StunMessage, signing: Signing, alloc: Allocation | undefined): void {
-    if (!alloc || alloc.state !== 'active') {
-      this.refuse(client, msg, 437, signing);
-      return;
-    }
-    const numberAttr = getAttribute(msg, Attr.ChannelNumber);
-    let number = -1;
-    try {
-      if (numberAttr) number = decodeChannelNumber(numberAttr);
-    } catch {
-      number = -1;
-    }
-    // RFC 8656 narrowed channels to 0x4000-0x4FFF; RFC 5766 clients (coturn's tools) use up to 0x7FFF.
-    if (number < 0x4000 || number > 0x7fff) {
-      this.refuse(client, msg, 400, signing, 'Bad CHANNEL-NUMBER');
-      return;
-    }
-    const peers = this.peersOf(client, msg, signing, alloc);
-    if (!peers) return;
-    const peer = peers[0];
-    const byNumber = alloc.channels.get(number);
-    const byPeer = alloc.channelForPeer(peer.address, peer.port);
-    if ((byNumber && byNumber !== byPeer) || (byPeer && byPeer !== byNumber)) {
-      this.refuse(client, msg, 400, signing, 'Channel or peer already bound');
-      return;
-    }
-    if (!byNumber && alloc.channels.size >= this.opts.maxChannelsPerAllocation) {
-      this.refuse(client, msg, 508, signing, 'Too many channels');
-      return;
-    }
-    const now = this.now;
-    if (!alloc.permissions.has(peer.address)) this.counters[C.permissions]++;
-    const perm = alloc.permit(peer.address, now + LIFETIME.permission * 1000);
-    if (byNumber) {
-      byNumber.expiresAt = now + LIFETIME.channel * 1000;
-    } else {
-      alloc.bindChannel(number, peer.address, peer.port, peer.family, perm, now + LIFETIME.channel * 1000);
-      this.counters[C.channels]++;
-    }
-    this.writer.start(Method.ChannelBind, StunClass.SuccessResponse, msg.transactionId);
-    this.out.finish(client, msg.transactionId, signing, true, this.now);
   }
 
   /** An error response to a request, signed and kept for retransmissions. */

@@ -3,19 +3,20 @@
 // video, one composed picture. Against Switchboard MCU rooms or Janus AudioBridge (audio only).
 //
 // Measured per participant over the window, and aggregated: audio packets/s received (50 expected),
-// audio frames on time (mcu-stats.ts has the exact definition: a frame is on time when it arrived
+// audio frames on time (stats.ts has the exact definition: a frame is on time when it arrived
 // within 60 ms of its slot on a 20 ms cadence anchored at the window's first packet; a missing
 // sequence number is a frame not on time), sequence-number loss, composed video frames/s (RTP
 // marker bits; distinct timestamps too), time to first audio/video, and, given the server's pid,
 // the CPU of its whole process tree (/proc, children such as ffmpeg included).
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { LocalMcuGroup, WorkerMcuGroup, type McuGroup, type McuGroupConfig, type McuGroupStats, type McuParticipantResult, type McuTarget } from './mcu-group.js';
-import { createSwitchboardMcuRoom, type McuSwitchboardTarget } from './mcu-switchboard.js';
-import { janusAudioBridgeCreateRoom, janusAudioBridgeDestroyRoom } from './janus-audiobridge.js';
-import { processTreeCpuUs, quantile } from './mcu-stats.js';
+import { LocalMcuGroup, type McuGroup, type McuGroupConfig, type McuGroupStats, type McuParticipantResult, type McuTarget } from './group.js';
+import { WorkerGroup } from '../../worker-group.js';
+import { createSwitchboardRoom, type McuSwitchboardTarget } from '../../targets/switchboard.js';
+import { janusAudioBridgeCreateRoom, janusAudioBridgeDestroyRoom } from '../../targets/janus.js';
+import { processTreeCpuUs, quantile } from './stats.js';
 
-export type { McuTarget, McuParticipantResult } from './mcu-group.js';
+export type { McuTarget, McuParticipantResult } from './group.js';
 
 export interface McuLoadOptions {
   /** http(s)://host:port of Switchboard, or ws://host:port of Janus' WebSocket transport. */
@@ -153,7 +154,7 @@ export async function runMcuLoad(opts: McuLoadOptions): Promise<McuLoadReport> {
   try {
     // ---- rooms
     for (const room of roomNames) {
-      if (opts.target === 'switchboard') await createSwitchboardMcuRoom(sb, room, perRoom + 4, log);
+      if (opts.target === 'switchboard') await createSwitchboardRoom(sb, room, 'mcu', perRoom + 4, log);
       else await janusAudioBridgeCreateRoom(opts.url, Number(room), { samplingRate: 48_000 });
     }
 
@@ -175,7 +176,7 @@ export async function runMcuLoad(opts: McuLoadOptions): Promise<McuLoadReport> {
     let lastLog = 0;
     const connects: Promise<void>[] = [];
     for (let g = 0; g < nGroups; g++) {
-      const group: McuGroup = workers === 0 ? new LocalMcuGroup() : new WorkerMcuGroup();
+      const group: McuGroup = workers === 0 ? new LocalMcuGroup() : new WorkerGroup<McuGroupConfig, McuGroupStats>('mcu-participants');
       groups.push(group);
       connects.push(
         group.connect({ ...base, participants: lists[g] }, (done) => {
@@ -193,7 +194,7 @@ export async function runMcuLoad(opts: McuLoadOptions): Promise<McuLoadReport> {
 
     // ---- the window
     await sleep((opts.warmupSec ?? 3) * 1000);
-    const cpuGroups0 = await Promise.all(groups.map((g) => (g instanceof WorkerMcuGroup ? g.collect().then((s) => s.cpuUs) : Promise.resolve(0))));
+    const cpuGroups0 = await Promise.all(groups.map((g) => (g instanceof WorkerGroup ? g.collect().then((s) => s.cpuUs) : Promise.resolve(0))));
     await Promise.all(groups.map((g) => g.resetWindow()));
     opts.onWindow?.('start');
     const srv0 = opts.serverPid ? processTreeCpuUs(opts.serverPid) : NaN;
@@ -206,7 +207,7 @@ export async function runMcuLoad(opts: McuLoadOptions): Promise<McuLoadReport> {
     const windowSec = (performance.now() - w0) / 1000;
     opts.onWindow?.('end');
     const results: McuGroupStats[] = await Promise.all(groups.map((g) => g.collect()));
-    const cpuGroups = results.reduce((a, s, gi) => a + (groups[gi] instanceof WorkerMcuGroup ? s.cpuUs - cpuGroups0[gi] : 0), 0);
+    const cpuGroups = results.reduce((a, s, gi) => a + (groups[gi] instanceof WorkerGroup ? s.cpuUs - cpuGroups0[gi] : 0), 0);
 
     // ---- the report
     const all = results.flatMap((s) => s.participants);

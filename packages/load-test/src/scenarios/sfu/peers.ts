@@ -5,37 +5,18 @@ import ndc from 'node-datachannel';
 import type { PeerConnection, Track } from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { loadMedia, type MediaSet } from './media.js';
-import { RtpStream, isRtcp, packetizeOpus, packetizeVp8, parseRtp, readTrailer } from './rtp.js';
+import { RtpStream, isRtcp, packetizeOpus, packetizeVp8, parseRtp, readTrailer } from '../../rtp.js';
+import { clockRatesFromSdp, localSdpWhenGathered, nowMs, randomSsrc } from '../../peer-util.js';
+import type { PacedSender } from '../../pacer.js';
 import { LatencyHistogram, StreamStats, type StreamCounters } from './stats.js';
+
+export { clockRatesFromSdp };
 
 export const VP8_PT = 96;
 export const OPUS_PT = 111;
 
-/** Wall-clock ms with sub-ms resolution, comparable between processes on this machine. */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function randomSsrc(): number {
-  return randomBytes(4).readUInt32BE(0) || 1;
-}
-
-/** Resolves with the local SDP once ICE gathering is complete (candidates included). */
-function localSdpWhenGathered(pc: PeerConnection, timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      const d = pc.localDescription();
-      if (d && pc.gatheringState() === 'complete') return resolve(d.sdp);
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`ICE gathering not complete after ${timeoutMs} ms (state ${pc.gatheringState()})`));
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
-
-export class PublisherPeer {
+/** Sends the pacer's frames with a send-time trailer in every payload (the SFU forwards it untouched). */
+export class PublisherPeer implements PacedSender {
   readonly pc: PeerConnection;
   readonly video: Track;
   readonly audio: Track;
@@ -97,6 +78,14 @@ export class PublisherPeer {
     });
   }
 
+  sendAudio(frame: Buffer, timestamp: number): void {
+    this.send(this.audio, packetizeOpus(this.audioStream, frame, timestamp, nowMs()));
+  }
+
+  sendVideo(frame: Buffer, timestamp: number, pictureId: number): void {
+    for (const pkt of packetizeVp8(this.videoStream, frame, timestamp, pictureId, nowMs())) this.send(this.video, pkt);
+  }
+
   send(track: Track, pkt: Buffer): void {
     if (!track.isOpen()) return;
     let ok = false;
@@ -118,84 +107,6 @@ export class PublisherPeer {
       /* closed */
     }
   }
-}
-
-/**
- * Sends every publisher's media on one timer: 30 fps video, 20 ms audio, the files looped with
- * continuous sequence numbers and timestamps. Frames that fell due while the timer was late are
- * sent at once (their trailers carry the actual send time).
- */
-export class MediaPump {
-  private readonly pubs = new Set<PublisherPeer>();
-  private timer: NodeJS.Timeout | null = null;
-  private readonly media: MediaSet;
-  private videoIndex = 0;
-  private audioIndex = 0;
-  private videoTs = Math.floor(Math.random() * 2 ** 31);
-  private audioTs = Math.floor(Math.random() * 2 ** 31);
-  private pictureId = Math.floor(Math.random() * 0x8000);
-  private nextVideo = 0;
-  private nextAudio = 0;
-  readonly frameMs: number;
-  readonly videoTsStep: number;
-
-  constructor(media: MediaSet = loadMedia()) {
-    this.media = media;
-    const fps = media.video.rateNum / media.video.rateDen || 30;
-    this.frameMs = 1000 / fps;
-    this.videoTsStep = Math.round(90_000 / fps);
-  }
-
-  add(p: PublisherPeer): void {
-    this.pubs.add(p);
-  }
-
-  remove(p: PublisherPeer): void {
-    this.pubs.delete(p);
-  }
-
-  start(): void {
-    if (this.timer) return;
-    const t = performance.now();
-    this.nextVideo = t;
-    this.nextAudio = t;
-    this.tick();
-  }
-
-  private tick = (): void => {
-    const now = performance.now();
-    while (this.nextAudio <= now) {
-      const frame = this.media.audio[this.audioIndex];
-      this.audioIndex = (this.audioIndex + 1) % this.media.audio.length;
-      const sendTime = nowMs();
-      for (const p of this.pubs) p.send(p.audio, packetizeOpus(p.audioStream, frame, this.audioTs, sendTime));
-      this.audioTs = (this.audioTs + 960) >>> 0;
-      this.nextAudio += 20;
-    }
-    while (this.nextVideo <= now) {
-      const frame = this.media.video.frames[this.videoIndex];
-      this.videoIndex = (this.videoIndex + 1) % this.media.video.frames.length;
-      const sendTime = nowMs();
-      for (const p of this.pubs) for (const pkt of packetizeVp8(p.videoStream, frame.data, this.videoTs, this.pictureId, sendTime)) p.send(p.video, pkt);
-      this.pictureId = (this.pictureId + 1) & 0x7fff;
-      this.videoTs = (this.videoTs + this.videoTsStep) >>> 0;
-      this.nextVideo += this.frameMs;
-    }
-    const wait = Math.max(1, Math.min(this.nextAudio, this.nextVideo) - performance.now());
-    this.timer = setTimeout(this.tick, wait);
-  };
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-}
-
-/** PT -> clock rate from an SDP's a=rtpmap lines. */
-export function clockRatesFromSdp(sdp: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const m of sdp.matchAll(/^a=rtpmap:(\d+) [^/\s]+\/(\d+)/gm)) out.set(Number(m[1]), Number(m[2]));
-  return out;
 }
 
 export interface SubscriberSnapshot {

@@ -1,12 +1,13 @@
-// A set of MCU participants (each one sends and receives), run in this process (LocalMcuGroup)
-// or in a child process (WorkerMcuGroup, same interface over IPC: mcu-worker.ts), so that the
-// arrival times of the audio mix are not taken on one overloaded event loop.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// The MCU scenario's participants (each one sends and receives), as a PeerGroup
+// (../../worker-group.ts): run in this process, or in a child process through
+// WorkerGroup<McuGroupConfig, McuGroupStats>('mcu-participants'), so that the arrival times of
+// the audio mix are not taken on one overloaded event loop.
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-import { McuPump, McuReceiver, McuSender, type McuReceiveResult } from './mcu-peers.js';
-import { switchboardMcuJoin, type McuSession, type McuSwitchboardTarget } from './mcu-switchboard.js';
-import { janusAudioBridgeJoin } from './janus-audiobridge.js';
+import { McuReceiver, McuSender, type McuReceiveResult } from './peers.js';
+import { Pacer } from '../../pacer.js';
+import type { PeerGroup } from '../../worker-group.js';
+import { switchboardMcuJoin, type McuSession, type McuSwitchboardTarget } from '../../targets/switchboard.js';
+import { janusAudioBridgeJoin } from '../../targets/janus.js';
 
 export type McuTarget = 'switchboard' | 'janus-audiobridge';
 
@@ -51,12 +52,7 @@ export interface McuGroupStats {
   loopDelayMaxMs: number;
 }
 
-export interface McuGroup {
-  connect(cfg: McuGroupConfig, onProgress?: (done: number, total: number) => void): Promise<void>;
-  resetWindow(): Promise<void>;
-  collect(): Promise<McuGroupStats>;
-  close(): Promise<void>;
-}
+export type McuGroup = PeerGroup<McuGroupConfig, McuGroupStats>;
 
 interface Entry {
   identity: string;
@@ -72,7 +68,7 @@ interface Entry {
 
 export class LocalMcuGroup implements McuGroup {
   private readonly entries: Entry[] = [];
-  private readonly pump = new McuPump();
+  private readonly pump = new Pacer();
   private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
 
   async connect(cfg: McuGroupConfig, onProgress?: (done: number, total: number) => void): Promise<void> {
@@ -137,77 +133,5 @@ export class LocalMcuGroup implements McuGroup {
     this.pump.stop();
     this.loop.disable();
     for (const e of this.entries) e.session?.close();
-  }
-}
-
-type Reply = { id: number; ok: boolean; result?: unknown; error?: string } | { progress: [number, number] };
-
-/** Runs a LocalMcuGroup in a child process (mcu-worker.ts), forked with this process' loader flags. */
-export class WorkerMcuGroup implements McuGroup {
-  private readonly child: ChildProcess;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private onProgress: ((done: number, total: number) => void) | undefined;
-  private exited = false;
-
-  constructor() {
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    const file = fileURLToPath(new URL(`./mcu-worker.${ext}`, import.meta.url));
-    // 'advanced' serialization: results carry NaN (no packet yet), which JSON would turn into null
-    this.child = fork(file, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-    this.child.on('message', (m: Reply) => {
-      if ('progress' in m) {
-        this.onProgress?.(m.progress[0], m.progress[1]);
-        return;
-      }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(m.error));
-    });
-    this.child.on('exit', (code, signal) => {
-      this.exited = true;
-      for (const p of this.pending.values()) p.reject(new Error(`MCU participant worker exited (${code ?? signal})`));
-      this.pending.clear();
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  private call<T>(cmd: string, arg?: unknown): Promise<T> {
-    if (this.exited) return Promise.reject(new Error('MCU participant worker has exited'));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, cmd, arg });
-    });
-  }
-
-  connect(cfg: McuGroupConfig, onProgress?: (done: number, total: number) => void): Promise<void> {
-    this.onProgress = onProgress;
-    return this.call('connect', cfg);
-  }
-  resetWindow(): Promise<void> {
-    return this.call('resetWindow');
-  }
-  collect(): Promise<McuGroupStats> {
-    return this.call('collect');
-  }
-  async close(): Promise<void> {
-    if (this.exited) return;
-    await this.call('close').catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        resolve();
-      }, 3000);
-      this.child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
   }
 }

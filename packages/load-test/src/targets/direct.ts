@@ -3,8 +3,9 @@
 // worker processes) answer. Shows how many subscribers the load generator can receive from
 // before it, rather than the server under test, becomes the limit.
 import { WebSocketServer, type WebSocket } from 'ws';
-import { JsonSocket } from './ws-json.js';
-import { MediaPump, PublisherPeer, type SubscriberPeer } from './peers.js';
+import { JsonSocket } from '../ws-json.js';
+import type { Pacer } from '../pacer.js';
+import { PublisherPeer, type SubscriberPeer } from '../scenarios/sfu/peers.js';
 
 export class DirectSender {
   private readonly wss: WebSocketServer;
@@ -12,7 +13,7 @@ export class DirectSender {
   readonly errors: string[] = [];
   private constructor(
     wss: WebSocketServer,
-    readonly pump: MediaPump,
+    readonly pump: Pacer,
   ) {
     this.wss = wss;
     wss.on('connection', (ws: WebSocket) => {
@@ -42,7 +43,7 @@ export class DirectSender {
     });
   }
 
-  static async start(pump: MediaPump): Promise<DirectSender> {
+  static async start(pump: Pacer): Promise<DirectSender> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((r) => wss.once('listening', () => r()));
     return new DirectSender(wss, pump);

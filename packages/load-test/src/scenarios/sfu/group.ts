@@ -1,13 +1,12 @@
-// A set of subscribers, run in this process (LocalSubscriberGroup) or in a child process
-// (WorkerSubscriberGroup, same interface over IPC) so that receiving hundreds of streams does not
-// make the load generator itself the bottleneck.
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// The SFU scenario's subscribers, as a PeerGroup (../../worker-group.ts): run in this process,
+// or in a child process through WorkerGroup<GroupConfig, GroupStats>('sfu-subscribers'), so
+// that receiving hundreds of streams does not make the load generator itself the bottleneck.
 import { LatencyHistogram, type StreamCounters } from './stats.js';
 import { SubscriberPeer } from './peers.js';
-import { switchboardSubscribe, type SwitchboardTarget } from './switchboard.js';
-import { janusSubscribe } from './janus.js';
-import { directSubscribe } from './direct.js';
+import type { PeerGroup } from '../../worker-group.js';
+import { switchboardSubscribe, type SwitchboardTarget } from '../../targets/switchboard.js';
+import { janusSubscribe } from '../../targets/janus.js';
+import { directSubscribe } from '../../targets/direct.js';
 
 export interface GroupConfig {
   target: 'switchboard' | 'janus' | 'direct';
@@ -49,12 +48,7 @@ export interface GroupStats {
   cpuSystemUs: number;
 }
 
-export interface SubscriberGroup {
-  connect(cfg: GroupConfig, onProgress?: (done: number, total: number) => void): Promise<void>;
-  resetWindow(): Promise<void>;
-  collect(): Promise<GroupStats>;
-  close(): Promise<void>;
-}
+export type SubscriberGroup = PeerGroup<GroupConfig, GroupStats>;
 
 export class LocalSubscriberGroup implements SubscriberGroup {
   private readonly latency = new LatencyHistogram();
@@ -120,76 +114,5 @@ export class LocalSubscriberGroup implements SubscriberGroup {
       s.session?.close();
       s.peer.close();
     }
-  }
-}
-
-type Reply = { id: number; ok: boolean; result?: unknown; error?: string } | { progress: [number, number] };
-
-/** Runs a LocalSubscriberGroup in a child process (worker.ts), forked with this process' loader flags. */
-export class WorkerSubscriberGroup implements SubscriberGroup {
-  private readonly child: ChildProcess;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private onProgress: ((done: number, total: number) => void) | undefined;
-  private exited = false;
-
-  constructor() {
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-    const file = fileURLToPath(new URL(`./worker.${ext}`, import.meta.url));
-    this.child = fork(file, [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: Reply) => {
-      if ('progress' in m) {
-        this.onProgress?.(m.progress[0], m.progress[1]);
-        return;
-      }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(m.error));
-    });
-    this.child.on('exit', (code, signal) => {
-      this.exited = true;
-      for (const p of this.pending.values()) p.reject(new Error(`subscriber worker exited (${code ?? signal})`));
-      this.pending.clear();
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  private call<T>(cmd: string, arg?: unknown): Promise<T> {
-    if (this.exited) return Promise.reject(new Error('subscriber worker has exited'));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, cmd, arg });
-    });
-  }
-
-  connect(cfg: GroupConfig, onProgress?: (done: number, total: number) => void): Promise<void> {
-    this.onProgress = onProgress;
-    return this.call('connect', cfg);
-  }
-  resetWindow(): Promise<void> {
-    return this.call('resetWindow');
-  }
-  collect(): Promise<GroupStats> {
-    return this.call('collect');
-  }
-  async close(): Promise<void> {
-    if (this.exited) return;
-    await this.call('close').catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        resolve();
-      }, 3000);
-      this.child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
   }
 }

@@ -6,32 +6,13 @@
 // receives, so the Opus and VP8 frames go out exactly as they are in the files.
 import type { Track } from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
-import { loadMedia, type MediaSet } from './media.js';
-import { RTP_HEADER_BYTES, MAX_RTP_PACKET, RtpStream, VP8_DESCRIPTOR_BYTES, isRtcp, parseRtp, writeRtpHeader } from './rtp.js';
-import { AudioCadence, VideoFrames, type AudioCadenceResult, type VideoFramesResult } from './mcu-stats.js';
+import { RTP_HEADER_BYTES, MAX_RTP_PACKET, RtpStream, VP8_DESCRIPTOR_BYTES, isRtcp, parseRtp, writeRtpHeader } from '../../rtp.js';
+import { randomSsrc } from '../../peer-util.js';
+import type { PacedSender } from '../../pacer.js';
+import { AudioCadence, VideoFrames, type AudioCadenceResult, type VideoFramesResult } from './stats.js';
 
 export const MCU_OPUS_PT = 111;
 export const MCU_VP8_PT = 96;
-
-export function randomSsrc(): number {
-  return randomBytes(4).readUInt32BE(0) || 1;
-}
-
-/** Polls until `ok()` holds; rejects with `what()` after `timeoutMs` or when `failed()` says why. */
-export function pollUntil(ok: () => boolean, what: () => string, timeoutMs: number, failed?: () => string | null, everyMs = 10): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = () => {
-      if (ok()) return resolve();
-      const f = failed?.() ?? null;
-      if (f !== null) return reject(new Error(f));
-      if (Date.now() - t0 > timeoutMs) return reject(new Error(`${what()} after ${timeoutMs} ms`));
-      setTimeout(poll, everyMs);
-    };
-    poll();
-  });
-}
 
 /** One Opus frame in one RTP packet (RFC 7587), nothing appended. */
 export function packetizeOpusPlain(stream: RtpStream, frame: Buffer, timestamp: number): Buffer {
@@ -62,8 +43,8 @@ export function packetizeVp8Plain(stream: RtpStream, frame: Buffer, timestamp: n
   return out;
 }
 
-/** What a participant sends: an Opus track and, with video, a VP8 track (open once DTLS is up). */
-export class McuSender {
+/** What a participant sends: an Opus track and, with video, a VP8 track (open once DTLS is up); the pacer's frames go out as they are. */
+export class McuSender implements PacedSender {
   readonly audioStream = new RtpStream(randomSsrc(), MCU_OPUS_PT);
   readonly videoStream = new RtpStream(randomSsrc(), MCU_VP8_PT);
   audio: Track | null = null;
@@ -71,6 +52,15 @@ export class McuSender {
   sentAudio = 0;
   sentVideo = 0;
   failedSends = 0;
+
+  sendAudio(frame: Buffer, timestamp: number): void {
+    this.send(this.audio, packetizeOpusPlain(this.audioStream, frame, timestamp), 'audio');
+  }
+
+  sendVideo(frame: Buffer, timestamp: number, pictureId: number): void {
+    if (!this.video) return;
+    for (const p of packetizeVp8Plain(this.videoStream, frame, timestamp, pictureId)) this.send(this.video, p, 'video');
+  }
 
   send(track: Track | null, pkt: Buffer, kind: 'audio' | 'video'): void {
     if (!track || !track.isOpen()) return;
@@ -83,81 +73,6 @@ export class McuSender {
     if (!ok) this.failedSends++;
     else if (kind === 'audio') this.sentAudio++;
     else this.sentVideo++;
-  }
-}
-
-/**
- * One timer for every sender of a process: an Opus frame every 20 ms and, for senders with a
- * video track, a VP8 frame at the file's rate; the files loop with continuous sequence numbers,
- * timestamps and picture ids. Frames that fell due while the timer was late go out at once.
- */
-export class McuPump {
-  private readonly senders = new Set<McuSender>();
-  private timer: NodeJS.Timeout | null = null;
-  private readonly media: MediaSet;
-  private videoIndex = 0;
-  private audioIndex = 0;
-  private videoTs = Math.floor(Math.random() * 2 ** 31);
-  private audioTs = Math.floor(Math.random() * 2 ** 31);
-  private pictureId = Math.floor(Math.random() * 0x8000);
-  private nextVideo = 0;
-  private nextAudio = 0;
-  private readonly frameMs: number;
-  private readonly videoTsStep: number;
-
-  constructor(media: MediaSet = loadMedia()) {
-    this.media = media;
-    const fps = media.video.rateNum / media.video.rateDen || 30;
-    this.frameMs = 1000 / fps;
-    this.videoTsStep = Math.round(90_000 / fps);
-  }
-
-  add(s: McuSender): void {
-    this.senders.add(s);
-  }
-
-  remove(s: McuSender): void {
-    this.senders.delete(s);
-  }
-
-  start(): void {
-    if (this.timer) return;
-    const t = performance.now();
-    this.nextVideo = t;
-    this.nextAudio = t;
-    this.tick();
-  }
-
-  private tick = (): void => {
-    const now = performance.now();
-    while (this.nextAudio <= now) {
-      const frame = this.media.audio[this.audioIndex];
-      this.audioIndex = (this.audioIndex + 1) % this.media.audio.length;
-      for (const s of this.senders) s.send(s.audio, packetizeOpusPlain(s.audioStream, frame, this.audioTs), 'audio');
-      this.audioTs = (this.audioTs + 960) >>> 0;
-      this.nextAudio += 20;
-    }
-    while (this.nextVideo <= now) {
-      const frame = this.media.video.frames[this.videoIndex];
-      this.videoIndex = (this.videoIndex + 1) % this.media.video.frames.length;
-      let pkts: Buffer[] | null = null;
-      for (const s of this.senders) {
-        if (!s.video) continue;
-        // the same frame for everyone: packetize once per sender (each has its own SSRC and sequence)
-        pkts = packetizeVp8Plain(s.videoStream, frame.data, this.videoTs, this.pictureId);
-        for (const p of pkts) s.send(s.video, p, 'video');
-      }
-      this.pictureId = (this.pictureId + 1) & 0x7fff;
-      this.videoTs = (this.videoTs + this.videoTsStep) >>> 0;
-      this.nextVideo += this.frameMs;
-    }
-    const wait = Math.max(1, Math.min(this.nextAudio, this.nextVideo) - performance.now());
-    this.timer = setTimeout(this.tick, wait);
-  };
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
   }
 }
 
@@ -239,23 +154,4 @@ export class McuReceiver {
     }
     return { audioSsrcs, videoSsrcs, audio, video, rtcpPackets: this.rtcpPackets, windowSec: (end - this.windowStart) / 1000 };
   }
-}
-
-/** Resolves with the local SDP once ICE gathering is complete (candidates included). */
-export function localSdpWhenGathered(pc: { localDescription(): { sdp: string; type: string } | null; gatheringState(): string }, timeoutMs = 10_000, type?: string, notSdp?: string): Promise<string> {
-  let sdp = '';
-  return pollUntil(
-    () => {
-      const d = pc.localDescription();
-      if (!d || pc.gatheringState() !== 'complete') return false;
-      if (type !== undefined && d.type !== type) return false;
-      if (notSdp !== undefined && d.sdp === notSdp) return false;
-      sdp = d.sdp;
-      return true;
-    },
-    () => `ICE gathering not complete (state ${pc.gatheringState()})`,
-    timeoutMs,
-    undefined,
-    5,
-  ).then(() => sdp);
 }
