@@ -2,9 +2,7 @@
 // own WebRTC transport. All crypto is native (native/*.c, one addon, on the OpenSSL inside Node);
 // this file only validates arguments and shapes results. See README.md for the threading and
 // memory rules.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon } from '@switchboard/napi-util';
 
 export type SrtpProfile = 'SRTP_AES128_CM_SHA1_80' | 'SRTP_AEAD_AES_128_GCM';
 export type DtlsState = 'new' | 'connecting' | 'connected' | 'closed' | 'failed';
@@ -57,14 +55,7 @@ interface Native {
 let native: Native | null | undefined;
 
 function load(): Native | null {
-  if (native !== undefined) return native;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const require = createRequire(import.meta.url);
-  try {
-    native = require(path.join(here, '..', 'build', 'Release', 'dtls_srtp.node')) as Native;
-  } catch {
-    native = null;
-  }
+  if (native === undefined) native = loadAddon(import.meta.url, 'dtls_srtp') as Native | null;
   return native;
 }
 

@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
 import { isIPv4 } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { loadAddon } from '@switchboard/napi-util';
 
 /** Words per queued send in `UdpBatch.sendQueue`. */
 export const OP_WORDS = 7;
@@ -75,14 +73,7 @@ interface Native {
 let native: Native | null | undefined;
 
 function load(): Native | null {
-  if (native !== undefined) return native;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const require = createRequire(import.meta.url);
-  try {
-    native = require(path.join(here, '..', 'build', 'Release', 'netio.node')) as Native;
-  } catch {
-    native = null;
-  }
+  if (native === undefined) native = loadAddon(import.meta.url, 'netio') as Native | null;
   return native;
 }
 

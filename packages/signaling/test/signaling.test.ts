@@ -149,6 +149,20 @@ test('mesh relay: offer, answer and candidates reach the named participant, mark
   for (const c of [a.c, b.c, other.c]) c.ws.close();
 });
 
+test('mesh relay is for mesh rooms only: in an SFU room without a media backend, offers and requestOffer get SB_ERR_INVALID_MESSAGE', async () => {
+  signaling.rooms.createRoom({ name: 'sfu-no-backend', topology: 'sfu' }, Date.now());
+  const a = await joined('sam', 'sfu-no-backend');
+  const b = await joined('sol', 'sfu-no-backend');
+  assert.equal(a.j.room.topology, 'sfu');
+  for (const m of [{ type: 'requestOffer', to: b.j.participant.sid }, { type: 'offer', to: b.j.participant.sid, sdp: 'v=0' }, { type: 'subscription', trackSids: [], subscribe: true }]) {
+    const id = a.c.send(m as never);
+    const err = await a.c.next('error');
+    assert.deepEqual([err.code, err.replyTo], ['SB_ERR_INVALID_MESSAGE', id], JSON.stringify(m));
+  }
+  assert.equal(b.c.inbox.some((m) => m.type === 'requestOffer' || m.type === 'offer'), false, 'nothing was relayed');
+  for (const c of [a.c, b.c]) c.ws.close();
+});
+
 test('data over signaling: to everyone else or to named participants, marked with the sender; needs publishData', async () => {
   const a = await joined('dana', 'data-room');
   const b = await joined('dave', 'data-room');
