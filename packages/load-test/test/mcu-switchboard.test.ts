@@ -2,38 +2,14 @@
 // participant publishes Opus (and VP8) and receives ONE audio track (the mix of the others) and
 // ONE video track (the composed room picture). The Switchboard twin of mcu-audiobridge.test.ts.
 // Real network: run inside `unshare -n bash -c 'ip link set lo up; ...'` (npm test does).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { stopAllProcesses, type ManagedProcess } from '../../../test/helpers/processes.js';
-import { startServe } from '../../../test/helpers/switchboard.js';
-import { runMcuLoad, shutdownLoadGenerator, type McuLoadReport } from '../src/index.js';
+import { runMcuLoad, type McuLoadReport } from '../src/index.js';
+import { KEY, SECRET, serveForLoadTests } from './serve-fixture.js';
 
-const KEY = 'loadtest';
-const SECRET = 'load-test-secret-0123456789';
 /** The composed video's frame rate, set on the server. */
 const FPS = 15;
-let server: ManagedProcess;
-let base: string;
-let stateDir: string;
-
-before(async () => {
-  let httpPort: number;
-  ({ server, httpPort, stateDir } = await startServe({
-    SWITCHBOARD_TURN_ENABLED: 'false',
-    SWITCHBOARD_AUTH_KEYS: `${KEY}:${SECRET}`,
-    SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'mcu',
-    SWITCHBOARD_MCU_FPS: String(FPS),
-  }));
-  base = `http://127.0.0.1:${httpPort}`;
-});
-
-after(async () => {
-  await shutdownLoadGenerator();
-  await server?.stop();
-  await stopAllProcesses();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const serve = serveForLoadTests('mcu', { SWITCHBOARD_MCU_FPS: String(FPS) });
 
 function checkAudio(r: McuLoadReport, diag: string): void {
   assert.equal(r.receiving, r.participants, diag);
@@ -54,7 +30,7 @@ function checkAudio(r: McuLoadReport, diag: string): void {
 
 test('Switchboard MCU, audio only, 1 room x 3 participants x 5 s: one mix each, ~50 packets/s, >= 95% of frames on time', async () => {
   const lines: string[] = [];
-  const r = await runMcuLoad({ url: base, target: 'switchboard', rooms: 1, participants: 3, video: false, durationSec: 5, apiKey: KEY, apiSecret: SECRET, serverPid: server.pid, onProgress: (l) => lines.push(l) });
+  const r = await runMcuLoad({ url: serve.base, target: 'switchboard', rooms: 1, participants: 3, video: false, durationSec: 5, apiKey: KEY, apiSecret: SECRET, serverPid: serve.server.pid, onProgress: (l) => lines.push(l) });
   const diag = `${r.summary}\n${lines.join('\n')}\nerrors: ${r.errors.join('\n')}`;
   checkAudio(r, diag);
   assert.equal(r.videoStats, null);
@@ -62,14 +38,14 @@ test('Switchboard MCU, audio only, 1 room x 3 participants x 5 s: one mix each, 
 
 test('Switchboard MCU with the participants in a child process (workers: 1, the shared WorkerGroup): the same audio measures come back over IPC', async () => {
   const lines: string[] = [];
-  const r = await runMcuLoad({ url: base, target: 'switchboard', rooms: 1, participants: 3, video: false, durationSec: 5, workers: 1, apiKey: KEY, apiSecret: SECRET, serverPid: server.pid, onProgress: (l) => lines.push(l) });
+  const r = await runMcuLoad({ url: serve.base, target: 'switchboard', rooms: 1, participants: 3, video: false, durationSec: 5, workers: 1, apiKey: KEY, apiSecret: SECRET, serverPid: serve.server.pid, onProgress: (l) => lines.push(l) });
   const diag = `${r.summary}\n${lines.join('\n')}\nerrors: ${r.errors.join('\n')}`;
   checkAudio(r, diag);
 });
 
 test(`Switchboard MCU, audio + video, 1 room x 3 participants x 5 s: the mix, and one composed picture at >= 80% of ${FPS} fps`, async () => {
   const lines: string[] = [];
-  const r = await runMcuLoad({ url: base, target: 'switchboard', rooms: 1, participants: 3, video: true, durationSec: 5, apiKey: KEY, apiSecret: SECRET, serverPid: server.pid, expectedFps: FPS, warmupSec: 4, onProgress: (l) => lines.push(l) });
+  const r = await runMcuLoad({ url: serve.base, target: 'switchboard', rooms: 1, participants: 3, video: true, durationSec: 5, apiKey: KEY, apiSecret: SECRET, serverPid: serve.server.pid, expectedFps: FPS, warmupSec: 4, onProgress: (l) => lines.push(l) });
   const diag = `${r.summary}\n${lines.join('\n')}\nerrors: ${r.errors.join('\n')}`;
   checkAudio(r, diag);
   assert.ok(r.videoStats, diag);

@@ -1,38 +1,15 @@
 // One short real run against a `switchboard serve` started here: 1 publisher, 2 subscribers, 5 s.
 // Real network: run inside `unshare -n bash -c 'ip link set lo up; ...'` (the suite does).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { stopAllProcesses, type ManagedProcess } from '../../../test/helpers/processes.js';
-import { startServe } from '../../../test/helpers/switchboard.js';
-import { loadMedia, runLoadTest, shutdownLoadGenerator } from '../src/index.js';
+import { loadMedia, runLoadTest } from '../src/index.js';
+import { KEY, SECRET, serveForLoadTests } from './serve-fixture.js';
 
-const KEY = 'loadtest';
-const SECRET = 'load-test-secret-0123456789';
-let server: ManagedProcess;
-let base: string;
-let stateDir: string;
-
-before(async () => {
-  let httpPort: number;
-  ({ server, httpPort, stateDir } = await startServe({
-    SWITCHBOARD_TURN_ENABLED: 'false',
-    SWITCHBOARD_AUTH_KEYS: `${KEY}:${SECRET}`,
-    SWITCHBOARD_ROOMS_DEFAULT_TOPOLOGY: 'sfu',
-  }));
-  base = `http://127.0.0.1:${httpPort}`;
-});
-
-after(async () => {
-  await shutdownLoadGenerator();
-  await server?.stop();
-  await stopAllProcesses();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const serve = serveForLoadTests('sfu');
 
 test('1 publisher, 2 subscribers, 5 s through the Switchboard SFU: no loss, the media bitrate, latency measured', async () => {
   const lines: string[] = [];
-  const r = await runLoadTest({ url: base, target: 'switchboard', room: 'load-test-unit', publishers: 1, subscribers: 2, durationSec: 5, apiKey: KEY, apiSecret: SECRET, onProgress: (l) => lines.push(l) });
+  const r = await runLoadTest({ url: serve.base, target: 'switchboard', room: 'load-test-unit', publishers: 1, subscribers: 2, durationSec: 5, apiKey: KEY, apiSecret: SECRET, onProgress: (l) => lines.push(l) });
   const diag = `${r.summary}\n${lines.join('\n')}\n${r.errors.join('\n')}`;
   assert.equal(r.failedSubscribers, 0, diag);
   assert.equal(r.connectedSubscribers, 2, diag);

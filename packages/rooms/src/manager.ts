@@ -81,7 +81,6 @@ export class RoomManager {
   readonly #newId: (prefix: string) => string;
   readonly #rooms = new Map<string, Room>();
   readonly #participants = new Map<string, Participant>();
-  #seq = 0;
 
   constructor(listener: RoomListener, opts: RoomManagerOptions = {}) {
     this.#listener = listener;
@@ -177,7 +176,7 @@ export class RoomManager {
     }
     const participant = new Participant({
       sid, identity, name, metadata, joinedAt: now, sessionToken: randomBase62(32),
-      grants, room, seq: ++this.#seq,
+      grants, room,
     });
 
     if (existing) this.#removeParticipant(existing, 'duplicate_identity', now);

@@ -16,8 +16,6 @@ export class Participant {
   readonly sessionToken: string;
   readonly grants: Readonly<Grants>;
   readonly room: Room;
-  /** @internal Join order within the manager. */
-  readonly _seq: number;
   /** @internal */ _name: string;
   /** @internal */ _metadata: string;
   /** @internal */ _state: ParticipantState = 'joined';
@@ -33,7 +31,7 @@ export class Participant {
   /** @internal */
   constructor(init: {
     sid: string; identity: string; name: string; metadata: string; joinedAt: number;
-    sessionToken: string; grants: Grants; room: Room; seq: number;
+    sessionToken: string; grants: Grants; room: Room;
   }) {
     this.sid = init.sid;
     this.identity = init.identity;
@@ -43,7 +41,6 @@ export class Participant {
     this.sessionToken = init.sessionToken;
     this.grants = Object.freeze({ ...init.grants });
     this.room = init.room;
-    this._seq = init.seq;
     this._lastSeen = init.joinedAt;
   }
 
